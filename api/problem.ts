@@ -1,0 +1,95 @@
+// Owns the API's error responses: RFC 9457 problem+json, and the one table from domain error code to
+// HTTP status. Internal error text is logged, never echoed to clients.
+import type { Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { DomainError, ErrorCode } from '../src/errors';
+
+const statusByCode: Record<ErrorCode, ContentfulStatusCode> = {
+  VALIDATION_FAILED: 422,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  EVENT_NOT_FOUND: 404,
+  UNKNOWN_SEATS: 422,
+  SEATS_UNAVAILABLE: 409,
+  BUYER_LIMIT_EXCEEDED: 409,
+  SALES_NOT_OPEN: 409,
+  SEATS_NOT_HELD: 409,
+  RESERVATION_NOT_FOUND: 404,
+  RESERVATION_EXPIRED: 409,
+  RESERVATION_NOT_ACTIVE: 409,
+  RESERVATION_CONFIRMED: 409,
+  PAYMENT_DECLINED: 402,
+  PAYMENT_NOT_VERIFIED: 409,
+  ORDER_NOT_FOUND: 404,
+  ALREADY_REFUNDED: 409,
+  REFUND_EXCEEDS_PAYMENT: 422,
+  IDEMPOTENCY_KEY_REUSED: 422,
+  WEBHOOK_SIGNATURE_INVALID: 400,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  RATE_LIMITED: 429,
+  SERVICE_UNAVAILABLE: 503,
+  TIMEOUT: 504,
+};
+
+const titleByStatus: Partial<Record<number, string>> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  402: 'Payment Required',
+  403: 'Forbidden',
+  404: 'Not Found',
+  409: 'Conflict',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+};
+
+export function statusOf(code: ErrorCode): ContentfulStatusCode {
+  return statusByCode[code];
+}
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: string;
+  [extension: string]: unknown;
+}
+
+export function problemBody(
+  status: number,
+  code: string,
+  detail: string,
+  extensions: Record<string, unknown> = {},
+) {
+  return {
+    type: `https://boxoffice.dev/problems/${code.toLowerCase().replaceAll('_', '-')}`,
+    title: titleByStatus[status] ?? 'Error',
+    status,
+    detail,
+    code,
+    ...extensions,
+  } satisfies Problem;
+}
+
+export function problem(
+  c: Context,
+  status: ContentfulStatusCode,
+  code: string,
+  detail: string,
+  extensions: Record<string, unknown> = {},
+) {
+  return c.body(JSON.stringify(problemBody(status, code, detail, extensions)), status, {
+    'content-type': 'application/problem+json',
+  });
+}
+
+export function domainProblem(c: Context, error: DomainError) {
+  return problem(c, statusOf(error.code), error.code, error.message, error.details);
+}

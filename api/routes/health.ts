@@ -1,0 +1,85 @@
+// Owns liveness and readiness: /readyz answers 200 only when Postgres, Redis and Temporal all answer.
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { DomainError } from '../../src/errors';
+import type { AppDeps, AppEnv } from '../app';
+import { ProblemSchema } from '../schemas/problem';
+
+const ReadinessSchema = z
+  .object({
+    status: z.enum(['ok', 'unavailable']),
+    checks: z.record(z.string(), z.object({ ok: z.boolean(), error: z.string().optional() })),
+  })
+  .openapi('Readiness');
+
+const checkTimeoutMs = 2000;
+
+async function check(probe: () => Promise<unknown>): Promise<{ ok: boolean; error?: string }> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${checkTimeoutMs} ms`)), checkTimeoutMs);
+  });
+  try {
+    await Promise.race([probe(), timeout]);
+    return { ok: true };
+  } catch (error) {
+    return { ok: false, error: (error as Error).message || 'unavailable' };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export function healthRoutes(deps: AppDeps) {
+  const app = new OpenAPIHono<AppEnv>();
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/healthz',
+      tags: ['health'],
+      summary: 'Liveness: the process is up',
+      responses: {
+        200: {
+          description: 'alive',
+          content: { 'application/json': { schema: z.object({ status: z.literal('ok') }) } },
+        },
+      },
+    }),
+    (c) => c.json({ status: 'ok' as const }, 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/readyz',
+      tags: ['health'],
+      summary: 'Readiness: Postgres, Redis and Temporal answer',
+      responses: {
+        200: { description: 'ready', content: { 'application/json': { schema: ReadinessSchema } } },
+        503: {
+          description: 'a dependency is down',
+          content: { 'application/problem+json': { schema: ProblemSchema } },
+        },
+      },
+    }),
+    async (c) => {
+      const [postgres, redis, temporal] = await Promise.all([
+        check(() => deps.pool.query('select 1')),
+        check(() => deps.redis.ping()),
+        check(() => deps.temporal.workflowService.getSystemInfo({})),
+      ]);
+      const checks = { postgres, redis, temporal };
+      const down = Object.entries(checks)
+        .filter(([, result]) => !result.ok)
+        .map(([name]) => name);
+      if (down.length === 0) return c.json({ status: 'ok' as const, checks }, 200);
+      throw new DomainError(
+        'SERVICE_UNAVAILABLE',
+        `not ready: ${down.join(', ')} ${down.length === 1 ? 'is' : 'are'} down`,
+        {
+          checks,
+        },
+      );
+    },
+  );
+  return app;
+}

@@ -1,0 +1,50 @@
+// Owns the domain error vocabulary: every business rejection has a code that the API maps to an HTTP
+// status (api/problem.ts) and that activities turn into non-retryable Temporal failures
+// (activities/failures.ts). Pure module: the workflow bundle imports it too.
+
+export const errorCodes = [
+  'VALIDATION_FAILED',
+  'UNAUTHORIZED',
+  'FORBIDDEN',
+  'NOT_FOUND',
+  'EVENT_NOT_FOUND',
+  'UNKNOWN_SEATS',
+  'SEATS_UNAVAILABLE',
+  'BUYER_LIMIT_EXCEEDED',
+  'SALES_NOT_OPEN',
+  'SEATS_NOT_HELD',
+  'RESERVATION_NOT_FOUND',
+  'RESERVATION_EXPIRED',
+  'RESERVATION_NOT_ACTIVE',
+  'RESERVATION_CONFIRMED',
+  'PAYMENT_DECLINED',
+  'PAYMENT_NOT_VERIFIED',
+  'ORDER_NOT_FOUND',
+  'ALREADY_REFUNDED',
+  'REFUND_EXCEEDS_PAYMENT',
+  'IDEMPOTENCY_KEY_REUSED',
+  'WEBHOOK_SIGNATURE_INVALID',
+  'PAYLOAD_TOO_LARGE',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'RATE_LIMITED',
+  'SERVICE_UNAVAILABLE',
+  'TIMEOUT',
+] as const;
+
+export type ErrorCode = (typeof errorCodes)[number];
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && (errorCodes as readonly string[]).includes(value);
+}
+
+/** A business rejection: expected, explainable to the user, never retried. */
+export class DomainError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = 'DomainError';
+  }
+}

@@ -1,0 +1,19 @@
+// Owns the Stripe client: real Stripe by default, stripe-mock or the fault fixture through STRIPE_API_URL.
+import Stripe from 'stripe';
+import type { Config } from './config';
+
+export type { Stripe };
+
+export function createStripe(config: Config['stripe']): Stripe {
+  const override = config.apiUrl ? new URL(config.apiUrl) : undefined;
+  return new Stripe(config.secretKey, {
+    // Temporal owns retries (visible in history); each call carries an explicit idempotency key.
+    maxNetworkRetries: 0,
+    timeout: 20_000,
+    ...(override && {
+      host: override.hostname,
+      port: Number(override.port || (override.protocol === 'https:' ? 443 : 80)),
+      protocol: override.protocol === 'https:' ? 'https' : 'http',
+    }),
+  });
+}

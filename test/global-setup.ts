@@ -1,0 +1,55 @@
+// Owns the services every integration suite shares, started once per `vitest run`: a Temporal dev
+// server (through @temporalio/testing, existing-path executable), stripe-mock, the test database and
+// a prebuilt workflow bundle. Suites read their addresses with inject().
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import type {} from 'vitest';
+import type { TestProject } from 'vitest/node';
+import { migrate } from '../db/migrate';
+import { projectRoot } from '../scripts/lib/binaries';
+import { checkPostgres, checkRedis, ensureDatabase } from '../scripts/lib/preflight';
+import { startStripeMock } from '../scripts/lib/stripe-mock';
+import { startTemporalServer } from '../scripts/lib/temporal-server';
+import { testDatabaseUrl, testRedisUrl } from './support/urls';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    temporalAddress: string;
+    stripeMockUrl: string;
+    workflowBundlePath: string;
+  }
+}
+
+export default async function setup(project: TestProject) {
+  const log = (line: string) => process.stderr.write(`[test setup] ${line}\n`);
+  await checkPostgres(testDatabaseUrl);
+  await checkRedis(testRedisUrl);
+  await ensureDatabase(testDatabaseUrl);
+  await migrate(testDatabaseUrl);
+
+  const [temporal, stripeMock, workflowBundlePath] = await Promise.all([
+    startTemporalServer({ log }),
+    startStripeMock({ log }),
+    bundleWorkflows(),
+  ]);
+  project.provide('temporalAddress', temporal.address);
+  project.provide('stripeMockUrl', stripeMock.url);
+  project.provide('workflowBundlePath', workflowBundlePath);
+
+  return async function teardown() {
+    await Promise.allSettled([temporal.teardown(), stripeMock.stop()]);
+  };
+}
+
+async function bundleWorkflows(): Promise<string> {
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: join(projectRoot, 'workflows', 'index.ts'),
+    logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} },
+  });
+  const dir = join(projectRoot, '.cache', 'test');
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, 'workflow-bundle.js');
+  writeFileSync(path, code);
+  return path;
+}

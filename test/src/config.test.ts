@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config';
+
+const required = { AUTH_JWT_SECRET: 'a-secret-of-sixteen+', STRIPE_SECRET_KEY: 'sk_test_123' };
+
+describe('loadConfig', () => {
+  it('fills developer defaults around the required secrets', () => {
+    const config = loadConfig(required);
+    expect(config.databaseUrl).toBe('postgres://postgres@127.0.0.1:5432/boxoffice');
+    expect(config.temporal).toMatchObject({ address: '127.0.0.1:7233', namespace: 'default', tls: false });
+    expect(config.port).toBe(3000);
+    expect(config.ticketSigningSecret).toBe(required.AUTH_JWT_SECRET);
+  });
+
+  it('names every missing or bad variable in one error', () => {
+    let error: unknown;
+    try {
+      loadConfig({ DATABASE_URL: 'mysql://x', PORT: 'eighty', TEMPORAL_ADDRESS: 'nohost' });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.join('\n');
+    for (const name of ['AUTH_JWT_SECRET', 'STRIPE_SECRET_KEY', 'DATABASE_URL', 'PORT', 'TEMPORAL_ADDRESS']) {
+      expect(problems).toContain(name);
+    }
+  });
+
+  it('treats an empty variable as unset and turns on TLS for a Temporal Cloud API key', () => {
+    const config = loadConfig({ ...required, PORT: '', TEMPORAL_API_KEY: 'key' });
+    expect(config.port).toBe(3000);
+    expect(config.temporal.tls).toBe(true);
+  });
+});

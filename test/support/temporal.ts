@@ -1,0 +1,50 @@
+// Owns how a suite reaches the shared Temporal dev server and runs a real Worker on its own task queue.
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
+import { inject } from 'vitest';
+
+let runtimeInstalled = false;
+
+function quietRuntime() {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+}
+
+export interface TestTemporal {
+  client: Client;
+  connection: NativeConnection;
+  close(): Promise<void>;
+}
+
+export async function connectTestTemporal(): Promise<TestTemporal> {
+  quietRuntime();
+  const address = inject('temporalAddress');
+  const clientConnection = await Connection.connect({ address });
+  const connection = await NativeConnection.connect({ address });
+  return {
+    client: new Client({ connection: clientConnection }),
+    connection,
+    async close() {
+      await clientConnection.close();
+      await connection.close();
+    },
+  };
+}
+
+export function uniqueTaskQueue(prefix: string): string {
+  return `${prefix}-${randomUUID().slice(0, 8)}`;
+}
+
+/** Creates a Worker on the prebuilt test bundle; the caller runs it with `worker.runUntil`. */
+export function createTestWorker(
+  temporal: TestTemporal,
+  options: Omit<WorkerOptions, 'connection' | 'workflowBundle' | 'workflowsPath'>,
+): Promise<Worker> {
+  return Worker.create({
+    connection: temporal.connection,
+    workflowBundle: { codePath: inject('workflowBundlePath') },
+    ...options,
+  });
+}

@@ -1,0 +1,2 @@
+// Owns the workflow bundle's entry point: every workflow type the worker registers.
+export { probeWorkflow } from './probe';

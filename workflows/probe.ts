@@ -1,0 +1,10 @@
+// Owns the smallest useful workflow: start, one no-op activity, complete. The flash-sale benchmark uses
+// it as the floor of what this Temporal server can do; operators can start it to smoke-test a worker.
+import { proxyActivities } from '@temporalio/workflow';
+import type { ProbeActivities } from '../activities/probe';
+
+const { probe } = proxyActivities<ProbeActivities>({ startToCloseTimeout: '10s' });
+
+export async function probeWorkflow(input: string): Promise<string> {
+  return probe(input);
+}
