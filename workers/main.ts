@@ -1,0 +1,42 @@
+// Owns the worker process: one Worker on the main task queue (workflows, inventory, orders) and one on
+// the payment queue (gateway calls, globally rate limited), shut down gracefully on SIGINT/SIGTERM.
+import { NativeConnection } from '@temporalio/worker';
+import { ConfigError, loadConfig } from '../src/config';
+import { createPool } from '../src/db';
+import { createLogger } from '../src/logger';
+import { createRedis } from '../src/redis';
+import { createStripe } from '../src/stripe';
+import { temporalConnectionOptions } from '../src/temporal';
+import { createWorkers } from './workers';
+
+async function main() {
+  const config = loadConfig();
+  const log = createLogger(config.logLevel, 'boxoffice-worker');
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal)).catch(
+    (error: Error) => {
+      throw new Error(`Temporal is not answering at ${config.temporal.address}: ${error.message}`);
+    },
+  );
+  const pool = createPool(config.databaseUrl);
+  const redis = createRedis(config.redisUrl);
+  const stripe = createStripe(config.stripe);
+
+  const workers = await createWorkers({ connection, config, deps: { config, pool, redis, stripe, log } });
+  log.info(
+    { taskQueue: config.temporal.taskQueue, paymentTaskQueue: config.temporal.paymentTaskQueue },
+    'worker started',
+  );
+  // The SDK's default shutdown signals (SIGINT, SIGTERM, ...) stop polling, let in-flight activities
+  // finish within shutdownGraceTime, and then resolve run().
+  await Promise.all(workers.map((worker) => worker.run()));
+  await Promise.allSettled([pool.end(), connection.close()]);
+  redis.disconnect();
+  log.info('worker stopped');
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(
+    `boxoffice-worker: ${error instanceof ConfigError ? error.message : (error as Error).message}\n`,
+  );
+  process.exit(1);
+});

@@ -1,0 +1,43 @@
+// Owns how Boxoffice's Workers are built, so the worker process, tests and benchmarks run the same setup.
+import { fileURLToPath } from 'node:url';
+import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { type ActivityDeps, createActivities, createPaymentActivities } from '../activities';
+import type { Config } from '../src/config';
+
+export interface CreateWorkersOptions {
+  connection: NativeConnection;
+  config: Config;
+  deps: ActivityDeps;
+  /** A prebuilt bundle (tests, production images); bundled from workflows/ at start when absent. */
+  workflowBundlePath?: string;
+  /** Extra options for both workers, e.g. shorter shutdown in tests. */
+  overrides?: Partial<WorkerOptions>;
+}
+
+export async function createWorkers(options: CreateWorkersOptions): Promise<Worker[]> {
+  const { connection, config, deps } = options;
+  const workflows = options.workflowBundlePath
+    ? { workflowBundle: { codePath: options.workflowBundlePath } }
+    : { workflowsPath: fileURLToPath(new URL('../workflows/index.ts', import.meta.url)) };
+  const main = await Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    ...workflows,
+    activities: createActivities(deps),
+    shutdownGraceTime: '10s',
+    ...options.overrides,
+  });
+  const payments = await Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.paymentTaskQueue,
+    activities: createPaymentActivities(deps),
+    // The one global knob for a rate-limited gateway: the server hands out at most this many payment
+    // activities per second across every worker, so a rush queues inside Temporal instead of 429s.
+    maxTaskQueueActivitiesPerSecond: config.payments.rateLimitPerSecond,
+    shutdownGraceTime: '30s',
+    ...options.overrides,
+  });
+  return [main, payments];
+}
