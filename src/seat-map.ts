@@ -1,0 +1,463 @@
+// Owns the cached seat map for browsing: Redis hashes written through after every committed seat
+// transition, filled from Postgres on a miss, and answered from Postgres whenever Redis is down.
+// Postgres stays the judge of who owns a seat; this cache serves reads and the API's fast rejections.
+//
+// Keys, one hash tag per event so a Redis Cluster keeps an event's keys on one slot:
+//   seatmap:{eventId}:sections      JSON [{id, name, price}] in display order; present = the map is complete
+//   seatmap:{eventId}:layout        hash section -> JSON [[seatId, row, number, price], ...] in display order
+//   seatmap:{eventId}:st:{section}  hash seatId -> "<version>:<a|h|s>"
+//   seatmap:{eventId}:counts        hash "<section>:<a|h|s>" -> seats in that state
+//   seatmap:{eventId}:fresh         present (with a TTL) while the map was reconciled with Postgres lately
+//   seatmap:{eventId}:filling       short lock: one process fills an event at a time
+// Every write carries the seat's Postgres `version` and a lower version never overwrites a higher one,
+// so write-through, a concurrent fill and retries commute; counters move only with the seat's status.
+import { createHash } from 'node:crypto';
+import type { Pool } from './db';
+import type { Logger } from './logger';
+import type { Redis } from './redis';
+import {
+  countSeats,
+  readSeatChanges,
+  readSeatRows,
+  type SeatChange,
+  type SeatRow,
+  type SeatStatus,
+  type SectionCounts,
+} from './store/seats';
+
+export interface SeatView {
+  id: string;
+  section: string;
+  row: string;
+  number: string;
+  price: number;
+  status: SeatStatus;
+}
+
+export interface SeatMapView {
+  eventId: string;
+  seats: SeatView[];
+}
+
+export interface AvailabilityView {
+  eventId: string;
+  sections: SectionCounts[];
+}
+
+export interface SeatMapDeps {
+  pool: Pool;
+  redis: Redis;
+  log: Logger;
+  /** How long a filled map is served before it is reconciled with Postgres again in the background. */
+  freshSeconds?: number;
+}
+
+interface SectionInfo {
+  id: string;
+  name: string;
+  price: number;
+}
+
+type LayoutEntry = [id: string, row: string, number: string, price: number];
+
+const statusCode: Record<SeatStatus, string> = { available: 'a', held: 'h', sold: 's' };
+const statusOfCode: Record<string, SeatStatus> = { a: 'available', h: 'held', s: 'sold' };
+
+// KEYS[1] the counts hash; KEYS[1 + i] the status hash of change i.
+// ARGV per change: seatId, section, version, status code.
+const applyScript = `
+local counts = KEYS[1]
+local delta = {}
+for i = 1, #KEYS - 1 do
+  local base = (i - 1) * 4
+  local seat, section, version, status = ARGV[base + 1], ARGV[base + 2], tonumber(ARGV[base + 3]), ARGV[base + 4]
+  local key = KEYS[i + 1]
+  local old = redis.call('HGET', key, seat)
+  local oldVersion, oldStatus = -1, false
+  if old then
+    local sep = string.find(old, ':', 1, true)
+    oldVersion = tonumber(string.sub(old, 1, sep - 1))
+    oldStatus = string.sub(old, sep + 1)
+  end
+  if version > oldVersion then
+    redis.call('HSET', key, seat, version .. ':' .. status)
+    if oldStatus ~= status then
+      if oldStatus then
+        delta[section .. ':' .. oldStatus] = (delta[section .. ':' .. oldStatus] or 0) - 1
+      end
+      delta[section .. ':' .. status] = (delta[section .. ':' .. status] or 0) + 1
+    end
+  end
+end
+for field, change in pairs(delta) do
+  if change ~= 0 then redis.call('HINCRBY', counts, field, change) end
+end
+return 1
+`;
+const applySha = createHash('sha1').update(applyScript).digest('hex');
+
+const fillChunk = 2000;
+const fillLockMs = 30_000;
+
+const keys = (eventId: string) => {
+  const tag = `seatmap:{${eventId}}`;
+  return {
+    sections: `${tag}:sections`,
+    layout: `${tag}:layout`,
+    counts: `${tag}:counts`,
+    fresh: `${tag}:fresh`,
+    filling: `${tag}:filling`,
+    status: (section: string) => `${tag}:st:${section}`,
+  };
+};
+
+/** Seat ids are `${section}-${row}-${seat}` and section ids contain no '-'. */
+export function sectionOfSeat(seatId: string): string | undefined {
+  const dash = seatId.indexOf('-');
+  return dash > 0 ? seatId.slice(0, dash) : undefined;
+}
+
+function parseStatus(value: string | null | undefined): { version: number; status: SeatStatus } | undefined {
+  if (!value) return undefined;
+  const sep = value.indexOf(':');
+  const status = statusOfCode[value.slice(sep + 1)];
+  return status ? { version: Number(value.slice(0, sep)), status } : undefined;
+}
+
+/**
+ * The seat map: read it, and write every committed transition through.
+ * @example
+ *   const seatMap = createSeatMap({ pool, redis, log });
+ *   const result = await withTransaction(pool, (client) => commitSeatsTx(client, input));
+ *   await seatMap.applyChanges(result.changes);
+ */
+export function createSeatMap(deps: SeatMapDeps) {
+  const { pool, redis, log } = deps;
+  const freshSeconds = deps.freshSeconds ?? 120;
+  let redisDown = false;
+
+  function redisFailed(error: unknown, operation: string): void {
+    if (!redisDown) log.warn({ err: error, operation }, 'Redis unavailable: seat map served from Postgres');
+    redisDown = true;
+  }
+
+  function redisAnswered(): void {
+    if (redisDown) log.info('Redis answers again: seat map served from Redis');
+    redisDown = false;
+  }
+
+  async function runApply(keyList: string[], args: (string | number)[]): Promise<void> {
+    try {
+      await redis.evalsha(applySha, keyList.length, ...keyList, ...args);
+    } catch (error) {
+      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+      await redis.eval(applyScript, keyList.length, ...keyList, ...args);
+    }
+  }
+
+  async function writeChanges(eventId: string, changes: SeatChange[]): Promise<void> {
+    const k = keys(eventId);
+    for (let start = 0; start < changes.length; start += fillChunk) {
+      const chunk = changes.slice(start, start + fillChunk);
+      const keyList = [k.counts];
+      const args: (string | number)[] = [];
+      for (const change of chunk) {
+        keyList.push(k.status(change.section));
+        args.push(change.seatId, change.section, change.version, statusCode[change.status]);
+      }
+      await runApply(keyList, args);
+    }
+  }
+
+  /** Writes committed transitions through to Redis. Never throws: the cache is not the judge. */
+  async function applyChanges(changes: SeatChange[]): Promise<void> {
+    const byEvent = new Map<string, SeatChange[]>();
+    for (const change of changes) {
+      const list = byEvent.get(change.eventId) ?? [];
+      list.push(change);
+      byEvent.set(change.eventId, list);
+    }
+    for (const [eventId, list] of byEvent) {
+      try {
+        await writeChanges(eventId, list);
+        redisAnswered();
+      } catch (error) {
+        // The `fresh` TTL bounds how long a missed write can show: the next reconcile repairs it.
+        redisFailed(error, 'apply');
+      }
+    }
+  }
+
+  /**
+   * For callers that moved seats in their own transaction: writes the seats' committed state through.
+   * It reads that state from Postgres, so the map gets the truth even if another transition overtook.
+   */
+  async function applyTransition(eventId: string, seatIds: string[], toStatus: SeatStatus): Promise<void> {
+    if (seatIds.length === 0) return;
+    const changes = await readSeatChanges(pool, eventId, seatIds);
+    const overtaken = changes.filter((change) => change.status !== toStatus).length;
+    if (overtaken > 0) log.debug({ eventId, overtaken, toStatus }, 'seats moved again since the transition');
+    await applyChanges(changes);
+  }
+
+  interface Loaded {
+    sections: SectionInfo[];
+    seats: SeatRow[];
+  }
+
+  async function loadFromPostgres(eventId: string): Promise<Loaded | undefined> {
+    const { rows } = await pool.query<{ section_id: string; name: string; price: string | number }>(
+      'select section_id, name, price from sections where event_id = $1 order by position',
+      [eventId],
+    );
+    if (rows.length === 0) return undefined;
+    const seats = await readSeatRows(pool, eventId);
+    return {
+      sections: rows.map((row) => ({ id: row.section_id, name: row.name, price: Number(row.price) })),
+      seats,
+    };
+  }
+
+  async function writeFill(eventId: string, loaded: Loaded): Promise<void> {
+    const k = keys(eventId);
+    const layout = new Map<string, LayoutEntry[]>(loaded.sections.map((section) => [section.id, []]));
+    for (const seat of loaded.seats)
+      layout.get(seat.section)?.push([seat.id, seat.row, seat.number, seat.price]);
+    const layoutFields: string[] = [];
+    for (const [section, entries] of layout) layoutFields.push(section, JSON.stringify(entries));
+    await redis.hset(k.layout, ...layoutFields);
+    await writeChanges(
+      eventId,
+      loaded.seats.map((seat) => ({
+        eventId,
+        seatId: seat.id,
+        section: seat.section,
+        status: seat.status,
+        version: seat.version,
+      })),
+    );
+    // Last: from here on readers trust the map.
+    await redis
+      .multi()
+      .set(k.sections, JSON.stringify(loaded.sections))
+      .set(k.fresh, '1', 'EX', freshSeconds)
+      .del(k.filling)
+      .exec();
+  }
+
+  /**
+   * Loads an event's seats from Postgres and, unless another process is already at it, writes them
+   * into Redis. Returns what it loaded (undefined: no such event); a Redis failure only skips the write.
+   */
+  async function fill(eventId: string): Promise<Loaded | undefined> {
+    const loaded = await loadFromPostgres(eventId);
+    if (!loaded) return undefined;
+    try {
+      const locked = await redis.set(keys(eventId).filling, '1', 'PX', fillLockMs, 'NX');
+      if (locked === 'OK') await writeFill(eventId, loaded);
+      redisAnswered();
+    } catch (error) {
+      redisFailed(error, 'fill');
+    }
+    return loaded;
+  }
+
+  function reconcileInBackground(eventId: string): void {
+    void fill(eventId).catch((error: unknown) =>
+      log.warn({ err: error, eventId }, 'seat map reconcile failed'),
+    );
+  }
+
+  function unwrap<T extends unknown[]>(results: [Error | null, unknown][] | null): T {
+    return (results ?? []).map(([error, value]) => {
+      if (error) throw error;
+      return value;
+    }) as T;
+  }
+
+  async function readCached(eventId: string, section?: string): Promise<SeatMapView | undefined> {
+    const k = keys(eventId);
+    // One round trip for a section; the whole map needs a second one for the sections' statuses.
+    const [sectionsJson, fresh, layoutJson, sectionStatus] =
+      section === undefined
+        ? unwrap<[string | null, number]>(await redis.multi().get(k.sections).exists(k.fresh).exec())
+        : unwrap<[string | null, number, string | null, Record<string, string>]>(
+            await redis
+              .multi()
+              .get(k.sections)
+              .exists(k.fresh)
+              .hget(k.layout, section)
+              .hgetall(k.status(section))
+              .exec(),
+          );
+    if (!sectionsJson) return undefined;
+    if (fresh === 0) reconcileInBackground(eventId);
+    const seats: SeatView[] = [];
+    const addSection = (id: string, layout: string | null | undefined, status: Record<string, string>) => {
+      for (const [seatId, row, number, price] of JSON.parse(layout ?? '[]') as LayoutEntry[]) {
+        const state = parseStatus(status[seatId])?.status ?? 'available';
+        seats.push({ id: seatId, section: id, row, number, price, status: state });
+      }
+    };
+    if (section !== undefined) {
+      addSection(section, layoutJson, sectionStatus ?? {});
+      return { eventId, seats };
+    }
+    const ids = (JSON.parse(sectionsJson) as SectionInfo[]).map((info) => info.id);
+    const pipeline = redis.multi().hgetall(k.layout);
+    for (const id of ids) pipeline.hgetall(k.status(id));
+    const [layout, ...statuses] = unwrap<[Record<string, string>, ...Record<string, string>[]]>(
+      await pipeline.exec(),
+    );
+    ids.forEach((id, index) => {
+      addSection(id, layout[id], statuses[index] ?? {});
+    });
+    return { eventId, seats };
+  }
+
+  async function availabilityCached(eventId: string): Promise<AvailabilityView | undefined> {
+    const k = keys(eventId);
+    const [sectionsJson, fresh, counts] = unwrap<[string | null, number, Record<string, string>]>(
+      await redis.multi().get(k.sections).exists(k.fresh).hgetall(k.counts).exec(),
+    );
+    if (!sectionsJson) return undefined;
+    if (fresh === 0) reconcileInBackground(eventId);
+    const count = (section: string, status: SeatStatus) =>
+      Number(counts[`${section}:${statusCode[status]}`] ?? 0);
+    return {
+      eventId,
+      sections: (JSON.parse(sectionsJson) as SectionInfo[]).map((info) => ({
+        ...info,
+        available: count(info.id, 'available'),
+        held: count(info.id, 'held'),
+        sold: count(info.id, 'sold'),
+      })),
+    };
+  }
+
+  function viewOf(eventId: string, loaded: Loaded, section?: string): SeatMapView {
+    return {
+      eventId,
+      seats: loaded.seats
+        .filter((seat) => section === undefined || seat.section === section)
+        .map(({ version: _version, ...seat }) => seat),
+    };
+  }
+
+  function countsOf(eventId: string, loaded: Loaded): AvailabilityView {
+    const bySection = new Map(
+      loaded.sections.map((info) => [info.id, { ...info, available: 0, held: 0, sold: 0 }]),
+    );
+    for (const seat of loaded.seats) {
+      const counts = bySection.get(seat.section);
+      if (counts) counts[seat.status] += 1;
+    }
+    return { eventId, sections: [...bySection.values()] };
+  }
+
+  async function readFromPostgres(eventId: string, section?: string): Promise<SeatMapView | undefined> {
+    const { rowCount } = await pool.query('select 1 from events where id = $1', [eventId]);
+    if (!rowCount) return undefined;
+    const seats = await readSeatRows(pool, eventId, section);
+    return { eventId, seats: seats.map(({ version: _version, ...seat }) => seat) };
+  }
+
+  async function availabilityFromPostgres(eventId: string): Promise<AvailabilityView | undefined> {
+    const sections = await countSeats(pool, eventId);
+    return sections.length === 0 ? undefined : { eventId, sections };
+  }
+
+  return {
+    applyChanges,
+    applyTransition,
+    fill,
+
+    /** The seat map of an event (or one section); undefined when the event does not exist. */
+    async read(eventId: string, section?: string): Promise<SeatMapView | undefined> {
+      try {
+        const cached = await readCached(eventId, section);
+        redisAnswered();
+        if (cached) return cached;
+      } catch (error) {
+        redisFailed(error, 'read');
+        return readFromPostgres(eventId, section);
+      }
+      const loaded = await fill(eventId);
+      return loaded && viewOf(eventId, loaded, section);
+    },
+
+    /** Available/held/sold counts per section; undefined when the event does not exist. */
+    async availability(eventId: string): Promise<AvailabilityView | undefined> {
+      try {
+        const cached = await availabilityCached(eventId);
+        redisAnswered();
+        if (cached) return cached;
+      } catch (error) {
+        redisFailed(error, 'availability');
+        return availabilityFromPostgres(eventId);
+      }
+      const loaded = await fill(eventId);
+      return loaded && countsOf(eventId, loaded);
+    },
+
+    /** Seats among `seatIds` the map shows held or sold; undefined when the cache can't answer. */
+    async unavailableAmong(eventId: string, seatIds: string[]): Promise<string[] | undefined> {
+      const k = keys(eventId);
+      const bySection = new Map<string, string[]>();
+      for (const seatId of seatIds) {
+        const section = sectionOfSeat(seatId);
+        if (section === undefined) continue;
+        const list = bySection.get(section) ?? [];
+        list.push(seatId);
+        bySection.set(section, list);
+      }
+      try {
+        const pipeline = redis.pipeline().exists(k.sections);
+        for (const [section, ids] of bySection) pipeline.hmget(k.status(section), ...ids);
+        const results = (await pipeline.exec()) ?? [];
+        redisAnswered();
+        if (results.some(([error]) => error) || results[0]?.[1] !== 1) return undefined;
+        const taken: string[] = [];
+        [...bySection.values()].forEach((ids, index) => {
+          const values = results[index + 1]?.[1] as (string | null)[];
+          ids.forEach((id, i) => {
+            const status = parseStatus(values[i])?.status;
+            if (status === 'held' || status === 'sold') taken.push(id);
+          });
+        });
+        return taken;
+      } catch (error) {
+        redisFailed(error, 'unavailableAmong');
+        return undefined;
+      }
+    },
+
+    /** Available seats in a section; undefined when the cache can't answer (cold, unknown section, down). */
+    async availableCount(eventId: string, sectionId: string): Promise<number | undefined> {
+      const k = keys(eventId);
+      try {
+        const results =
+          (await redis
+            .pipeline()
+            .exists(k.sections)
+            .hexists(k.layout, sectionId)
+            .hget(k.counts, `${sectionId}:a`)
+            .exec()) ?? [];
+        redisAnswered();
+        if (results.some(([error]) => error)) return undefined;
+        if (results[0]?.[1] !== 1 || results[1]?.[1] !== 1) return undefined;
+        return Number(results[2]?.[1] ?? 0);
+      } catch (error) {
+        redisFailed(error, 'availableCount');
+        return undefined;
+      }
+    },
+
+    /** Redis only, for tests and benchmarks: undefined when the map is not cached. */
+    cached: { read: readCached, availability: availabilityCached },
+    /** Postgres only, for tests and benchmarks. */
+    fromPostgres: { read: readFromPostgres, availability: availabilityFromPostgres },
+  };
+}
+
+export type SeatMap = ReturnType<typeof createSeatMap>;

@@ -1,0 +1,477 @@
+// Owns the seat state machine in Postgres: hold, commit, release, void and extend. Each transition writes
+// its seat_events rows in the same statement, and each function takes a client so other modules can
+// compose it inside their own transaction; the caller writes the seat map through after commit.
+import type { Pool, PoolClient } from '../db';
+import { DomainError } from '../errors';
+
+export type SeatStatus = 'available' | 'held' | 'sold';
+
+/** A seat's committed state after a transition; the seat map orders writes by `version`. */
+export interface SeatChange {
+  eventId: string;
+  seatId: string;
+  section: string;
+  status: SeatStatus;
+  version: number;
+}
+
+/** Explicit seats, or best available in one section (adjacent = one row, consecutive positions). */
+export type SeatRequest = { seatIds: string[] } | { section: string; quantity: number; adjacent?: boolean };
+
+export interface HoldInput {
+  reservationId: string;
+  buyerId: string;
+  eventId: string;
+  request: SeatRequest;
+  /** Who asked, for seat_events; defaults to the buyer. */
+  actor?: string;
+}
+
+export interface HoldResult {
+  seats: { id: string; price: number }[];
+  amount: number;
+  currency: string;
+  /** The event's hold duration; the workflow's timer is the authority on expiry. */
+  holdSeconds: number;
+  /** Informational: when the seats' held_until says the hold ends. */
+  heldUntil: string;
+}
+
+export interface CommitInput {
+  reservationId: string;
+  orderId: string;
+  actor?: string;
+  /** When given, the reservation must hold (or have sold to `orderId`) exactly these seats. */
+  seatIds?: string[];
+}
+
+export interface ReleaseInput {
+  reservationId: string;
+  reason: string;
+  actor: string;
+}
+
+export interface VoidInput {
+  eventId: string;
+  orderId: string;
+  seatIds: string[];
+  reason: string;
+  actor: string;
+}
+
+export interface ExtendHoldInput {
+  reservationId: string;
+  heldUntil: string;
+}
+
+export interface Transition {
+  /** The seats this call moved (or, for an idempotent repeat, found already moved), sorted. */
+  seatIds: string[];
+  /** Their committed state, for the seat map. */
+  changes: SeatChange[];
+}
+
+/** Anything that runs a query: a pool for a standalone statement, a client inside a transaction. */
+export type Queryable = Pool | PoolClient;
+
+/** Bounds shared by the API's schemas and the activities' own checks. */
+export const seatRequestLimits = { maxSeats: 50, maxSeatIdLength: 100, maxSectionIdLength: 32 } as const;
+
+interface ChangeRow {
+  event_id: string;
+  seat_id: string;
+  section_id: string;
+  status: SeatStatus;
+  version: number;
+}
+
+function toChange(row: ChangeRow): SeatChange {
+  return {
+    eventId: row.event_id,
+    seatId: row.seat_id,
+    section: row.section_id,
+    status: row.status,
+    version: row.version,
+  };
+}
+
+function invalid(message: string, path: string): DomainError {
+  return new DomainError('VALIDATION_FAILED', message, { errors: [{ path, message }] });
+}
+
+/** Checks a seat request the way the API's schema does, for callers that bypass the API. */
+export function checkSeatRequest(request: unknown): SeatRequest {
+  if (typeof request !== 'object' || request === null) throw invalid('request must be an object', 'request');
+  const { maxSeats, maxSeatIdLength, maxSectionIdLength } = seatRequestLimits;
+  if ('seatIds' in request) {
+    const { seatIds } = request as { seatIds: unknown };
+    if (Object.keys(request).length !== 1) {
+      throw invalid('seatIds cannot be combined with other fields', 'request');
+    }
+    if (!Array.isArray(seatIds) || seatIds.length < 1 || seatIds.length > maxSeats) {
+      throw invalid(`seatIds must be a list of 1 to ${maxSeats} seat ids`, 'seatIds');
+    }
+    for (const id of seatIds) {
+      if (typeof id !== 'string' || id.length < 1 || id.length > maxSeatIdLength) {
+        throw invalid(`every seat id must be a string of 1 to ${maxSeatIdLength} characters`, 'seatIds');
+      }
+    }
+    const duplicates = [...new Set(seatIds.filter((id, index) => seatIds.indexOf(id) !== index))];
+    if (duplicates.length > 0) {
+      throw new DomainError('VALIDATION_FAILED', `seatIds repeats ${duplicates.join(', ')}`, {
+        errors: [{ path: 'seatIds', message: 'seat ids must be unique' }],
+        duplicateSeatIds: duplicates,
+      });
+    }
+    return { seatIds: seatIds as string[] };
+  }
+  const { section, quantity, adjacent, ...rest } = request as Record<string, unknown>;
+  if (Object.keys(rest).length > 0)
+    throw invalid(`unknown fields ${Object.keys(rest).join(', ')}`, 'request');
+  if (typeof section !== 'string' || section.length < 1 || section.length > maxSectionIdLength) {
+    throw invalid('section must be a section id', 'section');
+  }
+  if (typeof quantity !== 'number' || !Number.isInteger(quantity) || quantity < 1 || quantity > maxSeats) {
+    throw invalid(`quantity must be an integer from 1 to ${maxSeats}`, 'quantity');
+  }
+  if (adjacent !== undefined && typeof adjacent !== 'boolean') {
+    throw invalid('adjacent must be a boolean', 'adjacent');
+  }
+  return { section, quantity, adjacent: adjacent ?? false };
+}
+
+type HoldOutcome =
+  | {
+      error?: undefined;
+      seats: { id: string; section: string; price: number; status: SeatStatus; version: number }[];
+      currency: string;
+      holdSeconds: number;
+      heldUntil: string | null;
+      repeat: boolean;
+    }
+  | { error: string; [detail: string]: unknown };
+
+function holdRejection(eventId: string, outcome: { error: string; [detail: string]: unknown }): Error {
+  const { error, ...details } = outcome;
+  switch (error) {
+    case 'EVENT_NOT_FOUND':
+      return new DomainError('EVENT_NOT_FOUND', `event ${eventId} does not exist`, { eventId });
+    case 'SALES_NOT_OPEN':
+      return new DomainError('SALES_NOT_OPEN', `sales open at ${details.salesOpenAt}`, details);
+    case 'BUYER_LIMIT_EXCEEDED':
+      return new DomainError(
+        'BUYER_LIMIT_EXCEEDED',
+        `a buyer may hold or own at most ${details.limit} seats of this event; already ${details.alreadyHeld}`,
+        details,
+      );
+    case 'UNKNOWN_SEATS':
+      return new DomainError(
+        'UNKNOWN_SEATS',
+        `no such seats in this event: ${(details.unknownSeatIds as string[]).join(', ')}`,
+        details,
+      );
+    case 'UNKNOWN_SECTION':
+      return new DomainError('VALIDATION_FAILED', `no section ${details.section} in this event`, {
+        errors: [{ path: 'section', message: 'unknown section' }],
+        ...details,
+      });
+    case 'SEATS_UNAVAILABLE': {
+      const ids = details.unavailableSeatIds as string[];
+      const message =
+        ids.length > 0
+          ? `seats no longer available: ${ids.join(', ')}`
+          : `not enough seats available in section ${details.section}`;
+      return new DomainError('SEATS_UNAVAILABLE', message, details);
+    }
+    default:
+      return new Error(`hold_seats answered an unknown error ${error}`);
+  }
+}
+
+/**
+ * Holds seats for a reservation: all of them or none, in one statement (the `hold_seats` function of
+ * migration 0002). A repeat for the same reservation returns the seats it already owns. With a pool
+ * it is its own transaction; with a client it joins the caller's, which stays usable after a rejection.
+ */
+export async function holdSeatsTx(
+  q: Queryable,
+  input: HoldInput,
+): Promise<HoldResult & { changes: SeatChange[]; repeat: boolean }> {
+  const request = checkSeatRequest(input.request);
+  const explicit = 'seatIds' in request;
+  const { rows } = await q.query<{ outcome: HoldOutcome }>(
+    'select hold_seats($1, $2, $3, $4::text[], $5, $6, $7, $8) as outcome',
+    [
+      input.eventId,
+      input.reservationId,
+      input.buyerId,
+      explicit ? request.seatIds : null,
+      explicit ? null : request.section,
+      explicit ? null : request.quantity,
+      explicit ? null : (request.adjacent ?? false),
+      input.actor ?? input.buyerId,
+    ],
+  );
+  const outcome = rows[0]?.outcome;
+  if (!outcome) throw new Error('hold_seats returned no row');
+  if (outcome.error !== undefined) throw holdRejection(input.eventId, outcome);
+  const seats = outcome.seats.map((seat) => ({ id: seat.id, price: Number(seat.price) }));
+  return {
+    seats,
+    amount: seats.reduce((sum, seat) => sum + seat.price, 0),
+    currency: outcome.currency,
+    holdSeconds: outcome.holdSeconds,
+    heldUntil: outcome.heldUntil ? new Date(outcome.heldUntil).toISOString() : new Date().toISOString(),
+    repeat: outcome.repeat,
+    changes: outcome.seats.map((seat) => ({
+      eventId: input.eventId,
+      seatId: seat.id,
+      section: seat.section,
+      status: seat.status,
+      version: seat.version,
+    })),
+  };
+}
+
+/**
+ * Sells a reservation's held seats to an order (held -> sold). Call it inside a transaction: it locks the
+ * reservation's seats first. A repeat for the same order is a no-op that returns the same seats; a
+ * reservation that holds none of its seats, or not the ones expected, is SEATS_NOT_HELD and nothing
+ * changes.
+ */
+export async function commitSeatsTx(client: Queryable, input: CommitInput): Promise<Transition> {
+  const { reservationId, orderId } = input;
+  const owned = await client.query<ChangeRow & { order_id: string | null }>(
+    `select event_id, seat_id, section_id, status, version, order_id
+       from seats
+      where reservation_id = $1
+      order by event_id, seat_id
+        for update`,
+    [reservationId],
+  );
+  const notHeld = (message: string, details: Record<string, unknown> = {}) =>
+    new DomainError('SEATS_NOT_HELD', message, { reservationId, ...details });
+  if (owned.rows.length === 0) throw notHeld(`reservation ${reservationId} holds no seats`);
+  const soldElsewhere = owned.rows.filter((row) => row.status === 'sold' && row.order_id !== orderId);
+  if (soldElsewhere.length > 0) {
+    throw notHeld(`seats of reservation ${reservationId} were sold to another order`, {
+      seatIds: soldElsewhere.map((row) => row.seat_id),
+    });
+  }
+  if (input.seatIds) {
+    const ownedIds = new Set(owned.rows.map((row) => row.seat_id));
+    const expected = new Set(input.seatIds);
+    const missing = input.seatIds.filter((id) => !ownedIds.has(id));
+    const extra = [...ownedIds].filter((id) => !expected.has(id));
+    if (missing.length > 0 || extra.length > 0) {
+      throw notHeld(`reservation ${reservationId} does not hold exactly the seats being committed`, {
+        missingSeatIds: missing,
+        unexpectedSeatIds: extra,
+      });
+    }
+  }
+  const held = owned.rows.filter((row) => row.status === 'held');
+  const alreadySold = owned.rows.filter((row) => row.status === 'sold');
+  if (held.length === 0) {
+    return { seatIds: alreadySold.map((row) => row.seat_id), changes: alreadySold.map(toChange) };
+  }
+  const sold = await client.query<ChangeRow>(
+    `with sold as (
+       update seats s
+          set status = 'sold', order_id = $2, held_until = null, version = s.version + 1
+        where s.reservation_id = $1 and s.status = 'held'
+       returning s.event_id, s.seat_id, s.section_id, s.status, s.version
+     ), audit as (
+       insert into seat_events (event_id, seat_id, from_status, to_status, reservation_id, order_id, actor, reason)
+       select event_id, seat_id, 'held', 'sold', $1, $2, $3, 'payment succeeded' from sold
+     )
+     select * from sold order by event_id, seat_id`,
+    [reservationId, orderId, input.actor ?? 'checkout'],
+  );
+  if (sold.rows.length !== held.length) {
+    // Only possible without the row locks of a transaction: never report a partial commit as success.
+    throw notHeld(`reservation ${reservationId} lost seats while committing`);
+  }
+  const changes = [...alreadySold.map(toChange), ...sold.rows.map(toChange)];
+  return {
+    seatIds: changes.map((change) => change.seatId).sort(),
+    changes,
+  };
+}
+
+/**
+ * Returns a reservation's held seats to sale (held -> available). Idempotent: a repeat finds nothing
+ * held and returns no seats. Never touches sold seats or seats another reservation holds.
+ */
+export async function releaseSeatsTx(q: Queryable, input: ReleaseInput): Promise<Transition> {
+  const { rows } = await q.query<ChangeRow>(
+    `with target as (
+       select event_id, seat_id from seats
+        where reservation_id = $1 and status = 'held'
+        order by event_id, seat_id
+          for update
+     ), released as (
+       update seats s
+          set status = 'available', reservation_id = null, buyer_id = null, held_until = null,
+              version = s.version + 1
+         from target t
+        where s.event_id = t.event_id and s.seat_id = t.seat_id and s.status = 'held'
+       returning s.event_id, s.seat_id, s.section_id, s.status, s.version
+     ), audit as (
+       insert into seat_events (event_id, seat_id, from_status, to_status, reservation_id, actor, reason)
+       select event_id, seat_id, 'held', 'available', $1, $2, $3 from released
+     )
+     select * from released order by event_id, seat_id`,
+    [input.reservationId, input.actor, input.reason],
+  );
+  return { seatIds: rows.map((row) => row.seat_id), changes: rows.map(toChange) };
+}
+
+/**
+ * Voids sold seats of an order for a refund that returns them to sale (sold -> available). Seats not
+ * sold to that order are left alone, so a repeat voids nothing more; the result names what moved.
+ */
+export async function voidSeatsTx(q: Queryable, input: VoidInput): Promise<Transition> {
+  const { rows } = await q.query<ChangeRow>(
+    `with target as (
+       select event_id, seat_id, reservation_id from seats
+        where event_id = $1 and order_id = $2 and seat_id = any($3::text[]) and status = 'sold'
+        order by seat_id
+          for update
+     ), voided as (
+       update seats s
+          set status = 'available', reservation_id = null, buyer_id = null, order_id = null,
+              held_until = null, version = s.version + 1
+         from target t
+        where s.event_id = t.event_id and s.seat_id = t.seat_id
+       returning s.event_id, s.seat_id, s.section_id, s.status, s.version, t.reservation_id
+     ), audit as (
+       insert into seat_events (event_id, seat_id, from_status, to_status, reservation_id, order_id, actor, reason)
+       select event_id, seat_id, 'sold', 'available', reservation_id, $2, $4, $5 from voided
+     )
+     select event_id, seat_id, section_id, status, version from voided order by seat_id`,
+    [input.eventId, input.orderId, input.seatIds, input.actor, input.reason],
+  );
+  return { seatIds: rows.map((row) => row.seat_id), changes: rows.map(toChange) };
+}
+
+/** Moves held_until of a reservation's held seats (informational: the workflow timer decides expiry). */
+export async function extendHoldTx(q: Queryable, input: ExtendHoldInput): Promise<{ seatIds: string[] }> {
+  const heldUntil = new Date(input.heldUntil);
+  if (Number.isNaN(heldUntil.getTime())) throw invalid('heldUntil must be an ISO 8601 time', 'heldUntil');
+  const { rows } = await q.query<{ seat_id: string }>(
+    `update seats set held_until = $2
+      where reservation_id = $1 and status = 'held'
+     returning seat_id`,
+    [input.reservationId, heldUntil],
+  );
+  return { seatIds: rows.map((row) => row.seat_id).sort() };
+}
+
+/** The committed state of some seats, for refreshing the seat map after a change made elsewhere. */
+export async function readSeatChanges(
+  q: Queryable,
+  eventId: string,
+  seatIds: string[],
+): Promise<SeatChange[]> {
+  const { rows } = await q.query<ChangeRow>(
+    `select event_id, seat_id, section_id, status, version from seats
+      where event_id = $1 and seat_id = any($2::text[])`,
+    [eventId, seatIds],
+  );
+  return rows.map(toChange);
+}
+
+export interface SeatRow {
+  id: string;
+  section: string;
+  row: string;
+  number: string;
+  price: number;
+  status: SeatStatus;
+  version: number;
+}
+
+/** Every seat of an event (or of one section) in display order: section, row, position. */
+export async function readSeatRows(q: Queryable, eventId: string, section?: string): Promise<SeatRow[]> {
+  // Sorted here rather than in SQL: a fresh 100,000-seat event has no statistics yet, and Postgres
+  // then joins and sorts it on disk (seconds) where JavaScript takes tens of milliseconds.
+  const [order, seats] = await Promise.all([
+    q.query<{ section_id: string }>('select section_id from sections where event_id = $1 order by position', [
+      eventId,
+    ]),
+    q.query<{
+      seat_id: string;
+      section_id: string;
+      row_id: string;
+      number: string;
+      price: string | number;
+      status: SeatStatus;
+      version: number;
+      row_position: number;
+      position: number;
+    }>(
+      `select seat_id, section_id, row_id, number, price, status, version, row_position, position
+         from seats
+        where event_id = $1 and ($2::text is null or section_id = $2)`,
+      [eventId, section ?? null],
+    ),
+  ]);
+  const sectionPosition = new Map(order.rows.map((row, index) => [row.section_id, index]));
+  return seats.rows
+    .sort(
+      (a, b) =>
+        (sectionPosition.get(a.section_id) ?? 0) - (sectionPosition.get(b.section_id) ?? 0) ||
+        a.row_position - b.row_position ||
+        a.position - b.position,
+    )
+    .map((row) => ({
+      id: row.seat_id,
+      section: row.section_id,
+      row: row.row_id,
+      number: row.number,
+      price: Number(row.price),
+      status: row.status,
+      version: row.version,
+    }));
+}
+
+export interface SectionCounts {
+  id: string;
+  name: string;
+  price: number;
+  available: number;
+  held: number;
+  sold: number;
+}
+
+/** Available/held/sold counts per section of an event, in section order. */
+export async function countSeats(q: Queryable, eventId: string): Promise<SectionCounts[]> {
+  const { rows } = await q.query<{
+    section_id: string;
+    name: string;
+    price: string | number;
+    available: string | number;
+    held: string | number;
+    sold: string | number;
+  }>(
+    `select c.section_id, c.name, c.price,
+            count(s.seat_id) filter (where s.status = 'available') as available,
+            count(s.seat_id) filter (where s.status = 'held') as held,
+            count(s.seat_id) filter (where s.status = 'sold') as sold
+       from sections c
+       left join seats s on s.event_id = c.event_id and s.section_id = c.section_id
+      where c.event_id = $1
+      group by c.section_id, c.name, c.price, c.position
+      order by c.position`,
+    [eventId],
+  );
+  return rows.map((row) => ({
+    id: row.section_id,
+    name: row.name,
+    price: Number(row.price),
+    available: Number(row.available),
+    held: Number(row.held),
+    sold: Number(row.sold),
+  }));
+}
