@@ -5,6 +5,7 @@ import type { Pool } from '../src/db';
 import type { Logger } from '../src/logger';
 import type { Redis } from '../src/redis';
 import type { Stripe } from '../src/stripe';
+import { createInventoryActivities } from './inventory';
 import { createProbeActivities } from './probe';
 
 export interface ActivityDeps {
@@ -16,9 +17,10 @@ export interface ActivityDeps {
 }
 
 /** Activities of the main task queue: inventory, orders, bookkeeping. */
-export function createActivities(_deps: ActivityDeps) {
+export function createActivities(deps: ActivityDeps) {
   return {
     ...createProbeActivities(),
+    ...createInventoryActivities(deps),
   };
 }
 

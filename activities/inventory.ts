@@ -1,0 +1,80 @@
+// Owns the inventory activities the checkout workflow calls: hold, commit, release and extend. Each is
+// idempotent, so Temporal may retry it, and writes the seat map through after Postgres commits.
+import { type Pool, withTransaction } from '../src/db';
+import type { Logger } from '../src/logger';
+import type { Redis } from '../src/redis';
+import { createSeatMap, type SeatMap } from '../src/seat-map';
+import {
+  type CommitInput,
+  commitSeatsTx,
+  type ExtendHoldInput,
+  extendHoldTx,
+  type HoldResult,
+  holdSeatsTx,
+  type ReleaseInput,
+  releaseSeatsTx,
+  type SeatRequest,
+} from '../src/store/seats';
+import { withDomainFailures } from './failures';
+
+export type { HoldResult, SeatRequest };
+
+export interface InventoryActivityDeps {
+  pool: Pool;
+  redis: Redis;
+  log: Logger;
+  /** Shared with other activities of the process; built from pool, redis and log when absent. */
+  seatMap?: SeatMap;
+}
+
+export interface HoldSeatsInput {
+  reservationId: string;
+  buyerId: string;
+  eventId: string;
+  request: SeatRequest;
+}
+
+export function createInventoryActivities(deps: InventoryActivityDeps) {
+  const seatMap = deps.seatMap ?? createSeatMap(deps);
+
+  return withDomainFailures({
+    /**
+     * Holds the requested seats for the reservation, all or none; a repeat returns the seats it holds.
+     * Rejections: SEATS_UNAVAILABLE, BUYER_LIMIT_EXCEEDED, SALES_NOT_OPEN, EVENT_NOT_FOUND,
+     * UNKNOWN_SEATS, VALIDATION_FAILED.
+     */
+    async holdSeats(input: HoldSeatsInput): Promise<HoldResult> {
+      const { changes, repeat: _repeat, ...hold } = await holdSeatsTx(deps.pool, input);
+      // A repeat writes the same versions again, which also repairs a write-through a crash cut short.
+      await seatMap.applyChanges(changes);
+      return hold;
+    },
+
+    /** held -> sold for the reservation's seats; SEATS_NOT_HELD when the hold is gone. Idempotent. */
+    async commitSeats(input: CommitInput): Promise<{ seatIds: string[] }> {
+      const { seatIds, changes } = await withTransaction(deps.pool, (client) => commitSeatsTx(client, input));
+      await seatMap.applyChanges(changes);
+      return { seatIds };
+    },
+
+    /** held -> available for the reservation's seats; a repeat releases nothing more. */
+    async releaseSeats(input: ReleaseInput): Promise<{ seatIds: string[] }> {
+      const { seatIds, changes } = await releaseSeatsTx(deps.pool, input);
+      await seatMap.applyChanges(changes);
+      if (seatIds.length > 0) {
+        deps.log.info(
+          { reservationId: input.reservationId, seats: seatIds.length, reason: input.reason },
+          'released',
+        );
+      }
+      return { seatIds };
+    },
+
+    /** Moves held_until of the reservation's held seats; the workflow's timer stays the authority. */
+    async extendHold(input: ExtendHoldInput): Promise<{ seatIds: string[] }> {
+      return extendHoldTx(deps.pool, input);
+    },
+  });
+}
+
+export type InventoryActivities = ReturnType<typeof createInventoryActivities>;
