@@ -1,6 +1,7 @@
 // Owns the services every integration suite shares, started once per `vitest run`: a Temporal dev
-// server (through @temporalio/testing, existing-path executable), stripe-mock, the test database and
-// a prebuilt workflow bundle. Suites read their addresses with inject().
+// server (through @temporalio/testing, existing-path executable), stripe-mock with the fault-injecting
+// Stripe fixture in front of it, the test database and a prebuilt workflow bundle. Suites read their
+// addresses with inject().
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
@@ -9,6 +10,7 @@ import type { TestProject } from 'vitest/node';
 import { migrate } from '../db/migrate';
 import { projectRoot } from '../scripts/lib/binaries';
 import { checkPostgres, checkRedis, ensureDatabase } from '../scripts/lib/preflight';
+import { startStripeFixture } from '../scripts/lib/stripe-fixture';
 import { startStripeMock } from '../scripts/lib/stripe-mock';
 import { startTemporalServer } from '../scripts/lib/temporal-server';
 import { testDatabaseUrl, testRedisUrl } from './support/urls';
@@ -17,6 +19,8 @@ declare module 'vitest' {
   export interface ProvidedContext {
     temporalAddress: string;
     stripeMockUrl: string;
+    /** The fault-injecting Stripe fixture in front of stripe-mock: point STRIPE_API_URL here. */
+    stripeApiUrl: string;
     workflowBundlePath: string;
   }
 }
@@ -34,10 +38,13 @@ export default async function setup(project: TestProject) {
     bundleWorkflows(),
   ]);
   project.provide('temporalAddress', temporal.address);
+  const stripeFixture = await startStripeFixture({ upstreamUrl: stripeMock.url });
   project.provide('stripeMockUrl', stripeMock.url);
+  project.provide('stripeApiUrl', stripeFixture.url);
   project.provide('workflowBundlePath', workflowBundlePath);
 
   return async function teardown() {
+    await stripeFixture.stop();
     await Promise.allSettled([temporal.teardown(), stripeMock.stop()]);
   };
 }
