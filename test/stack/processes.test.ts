@@ -1,0 +1,108 @@
+// Checks the dev stack's process supervisor with ordinary shell processes: output prefixed by name,
+// whole process groups stopped (grandchildren included), a stubborn child killed after its grace, and
+// a child that dies on its own reported by name.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { ChildExitedError, type Exit, Supervisor, waitForLine } from '../../scripts/lib/processes';
+
+/** Running, as opposed to gone or a zombie waiting for a parent that may never reap it. */
+function isAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+async function eventually(check: () => boolean, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+describe('Supervisor', () => {
+  it('prefixes every line a child writes with its name', async () => {
+    const output: string[] = [];
+    const supervisor = new Supervisor({ write: (text) => output.push(text), color: false });
+    const child = supervisor.start({
+      name: 'echoer',
+      command: 'sh',
+      args: ['-c', 'echo one; echo two >&2; sleep 30'],
+    });
+    await waitForLine(child, /two/, 3000);
+    await supervisor.stopAll();
+    expect(output).toEqual(expect.arrayContaining(['echoer   | one\n', 'echoer   | two\n']));
+  });
+
+  it('stops the whole process group, grandchildren included, last started first', async () => {
+    const output: string[] = [];
+    const supervisor = new Supervisor({ write: (text) => output.push(text), color: false });
+    // The grandchild prints its pid; the shell keeps running, as tsx does around its node child.
+    const first = supervisor.start({
+      name: 'first',
+      command: 'sh',
+      args: ['-c', 'sleep 30 & echo "grandchild $!"; wait'],
+    });
+    const second = supervisor.start({
+      name: 'second',
+      command: 'sh',
+      args: ['-c', 'trap "echo bye; exit 0" TERM; while :; do sleep 0.05; done'],
+    });
+    const [, grandchild] = await waitForLine(first, /grandchild (\d+)/, 3000);
+    const order: string[] = [];
+    void first.exited.then(() => order.push('first'));
+    void second.exited.then(() => order.push('second'));
+
+    await supervisor.stopAll();
+
+    expect(order).toEqual(['second', 'first']);
+    await eventually(() => !isAlive(Number(grandchild)));
+    expect(supervisor.running()).toEqual([]);
+    expect(output).toContain('second   | bye\n');
+  });
+
+  it('kills a child that ignores SIGTERM once its grace is over', async () => {
+    const supervisor = new Supervisor({ write: () => {}, color: false });
+    const stubborn = supervisor.start({
+      name: 'stubborn',
+      command: 'sh',
+      args: ['-c', 'trap "" TERM; echo ready; while :; do sleep 0.05; done'],
+      stopGraceMs: 300,
+    });
+    await waitForLine(stubborn, /ready/, 3000);
+    const started = Date.now();
+    await supervisor.stopAll();
+    const exit = await stubborn.exited;
+    expect(exit.signal).toBe('SIGKILL');
+    expect(Date.now() - started).toBeLessThan(3000);
+    await eventually(() => !isAlive(stubborn.pid ?? 0));
+  });
+
+  it('reports the first child that dies on its own, by name, and not the ones it then stops', async () => {
+    const reported: { name: string; exit: Exit }[] = [];
+    const supervisor = new Supervisor({
+      write: () => {},
+      color: false,
+      onUnexpectedExit: (name, exit) => reported.push({ name, exit }),
+    });
+    supervisor.start({ name: 'steady', command: 'sleep', args: ['30'] });
+    supervisor.start({ name: 'crasher', command: 'sh', args: ['-c', 'sleep 0.2; exit 3'] });
+
+    const error = await supervisor.watch(new Promise<never>(() => {})).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ChildExitedError);
+    expect((error as Error).message).toBe('crasher exited with code 3');
+    await supervisor.stopAll();
+    expect(reported).toEqual([{ name: 'crasher', exit: { code: 3, signal: null } }]);
+  });
+
+  it('reports a command that cannot be started at all', async () => {
+    const supervisor = new Supervisor({ write: () => {}, color: false });
+    supervisor.start({ name: 'ghost', command: '/no/such/program' });
+    const error = await supervisor.watch(new Promise<never>(() => {})).catch((caught: unknown) => caught);
+    expect((error as Error).message).toMatch(/^ghost could not start: spawn \/no\/such\/program ENOENT/);
+    await supervisor.stopAll();
+  });
+});
