@@ -6,6 +6,7 @@ import type { Logger } from '../src/logger';
 import type { Redis } from '../src/redis';
 import type { Stripe } from '../src/stripe';
 import { createInventoryActivities } from './inventory';
+import { createPaymentActivities as createGatewayActivities } from './payments';
 import { createProbeActivities } from './probe';
 
 export interface ActivityDeps {
@@ -25,6 +26,8 @@ export function createActivities(deps: ActivityDeps) {
 }
 
 /** Activities of the payment task queue: every call that reaches the payment gateway. */
-export function createPaymentActivities(_deps: ActivityDeps) {
-  return {};
+export function createPaymentActivities(deps: ActivityDeps) {
+  return {
+    ...createGatewayActivities(deps),
+  };
 }
