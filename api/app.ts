@@ -15,6 +15,7 @@ import type { Redis } from '../src/redis';
 import type { Stripe } from '../src/stripe';
 import type { AuthVariables } from './auth';
 import { domainProblem, problem } from './problem';
+import { eventRoutes } from './routes/events';
 import { healthRoutes } from './routes/health';
 import { validationHook } from './validation';
 
@@ -59,6 +60,7 @@ export function createApp(deps: AppDeps) {
   );
 
   app.route('/', healthRoutes(deps));
+  app.route('/', eventRoutes(deps));
 
   app.doc31('/openapi.json', {
     openapi: '3.1.0',

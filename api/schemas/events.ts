@@ -1,0 +1,228 @@
+// Owns the request and response schemas of events, seat maps and availability: the same schemas
+// validate requests and document the OpenAPI contract.
+import { z } from '@hono/zod-openapi';
+
+/** Bounds of one event; the 256 KiB body limit bounds labelled rows further. */
+export const eventLimits = {
+  maxSections: 200,
+  maxRowsPerSection: 1000,
+  maxSeatsPerRow: 1000,
+  maxTotalSeats: 200_000,
+  maxPrice: 1_000_000_000,
+  minHoldSeconds: 5,
+  maxHoldSeconds: 3600,
+  maxSeatsPerBuyer: 50,
+} as const;
+
+const currencies = new Set(Intl.supportedValuesOf('currency'));
+
+// Seat ids are `${section}-${row}-${seat}`: no part may contain '-', so an id names exactly one seat
+// and its section can be read off it (the seat map relies on that).
+const layoutId = z
+  .string()
+  .regex(/^[A-Za-z0-9_]{1,32}$/, 'must be 1 to 32 letters, digits or _')
+  .openapi({ example: 'A' });
+const seatLabel = z.string().regex(/^[A-Za-z0-9_]{1,16}$/, 'must be 1 to 16 letters, digits or _');
+
+const futureTime = z.iso
+  .datetime({ offset: true, error: 'must be an ISO 8601 date-time with a time zone' })
+  .refine((value) => Date.parse(value) > Date.now(), 'must be in the future');
+
+const RowSchema = z
+  .object({
+    id: layoutId,
+    seats: z.union([
+      z.number().int().min(1).max(eventLimits.maxSeatsPerRow),
+      z.array(seatLabel).min(1).max(eventLimits.maxSeatsPerRow),
+    ]),
+  })
+  .strict()
+  .superRefine((row, ctx) => {
+    if (Array.isArray(row.seats) && new Set(row.seats).size !== row.seats.length) {
+      ctx.addIssue({ code: 'custom', path: ['seats'], message: 'seat labels must be unique within a row' });
+    }
+  })
+  .openapi('EventRow', {
+    description: 'A row: a seat count (numbered from 1) or the seat labels in order.',
+    example: { id: '1', seats: 20 },
+  });
+
+const SectionSchema = z
+  .object({
+    id: layoutId,
+    name: z.string().min(1).max(100),
+    price: z.number().int().positive().max(eventLimits.maxPrice).openapi({
+      description: 'Price of every seat in the section, in minor units of the currency.',
+      example: 4500,
+    }),
+    rows: z.array(RowSchema).min(1).max(eventLimits.maxRowsPerSection),
+  })
+  .strict()
+  .superRefine((section, ctx) => {
+    const seen = new Set<string>();
+    section.rows.forEach((row, index) => {
+      if (seen.has(row.id)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['rows', index, 'id'],
+          message: `row id ${row.id} is repeated`,
+        });
+      }
+      seen.add(row.id);
+    });
+  })
+  .openapi('EventSection');
+
+export const EventCreateSchema = z
+  .object({
+    name: z.string().min(1).max(200),
+    venue: z.string().min(1).max(200),
+    startsAt: futureTime.openapi({ example: '2030-06-01T19:30:00Z' }),
+    currency: z
+      .string()
+      .regex(/^[A-Z]{3}$/, 'must be three upper-case letters')
+      .refine((code) => currencies.has(code), 'is not an ISO 4217 currency')
+      .openapi({ example: 'EUR' }),
+    holdSeconds: z
+      .number()
+      .int()
+      .min(eventLimits.minHoldSeconds)
+      .max(eventLimits.maxHoldSeconds)
+      .default(600)
+      .openapi({ description: 'How long a hold lasts before its seats are released.' }),
+    maxSeatsPerBuyer: z.number().int().min(1).max(eventLimits.maxSeatsPerBuyer).default(10),
+    salesOpenAt: z.iso
+      .datetime({ offset: true, error: 'must be an ISO 8601 date-time with a time zone' })
+      .optional()
+      .openapi({ description: 'Holds are refused before this time; absent: open now.' }),
+    sections: z.array(SectionSchema).min(1).max(eventLimits.maxSections),
+  })
+  .strict()
+  .superRefine((event, ctx) => {
+    const seen = new Set<string>();
+    let total = 0;
+    event.sections.forEach((section, index) => {
+      if (seen.has(section.id)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['sections', index, 'id'],
+          message: `section id ${section.id} is repeated`,
+        });
+      }
+      seen.add(section.id);
+      for (const row of section.rows) total += typeof row.seats === 'number' ? row.seats : row.seats.length;
+    });
+    if (total > eventLimits.maxTotalSeats) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['sections'],
+        message: `an event has at most ${eventLimits.maxTotalSeats} seats; this one has ${total}`,
+      });
+    }
+    if (event.salesOpenAt !== undefined && Date.parse(event.salesOpenAt) >= Date.parse(event.startsAt)) {
+      ctx.addIssue({ code: 'custom', path: ['salesOpenAt'], message: 'must be before startsAt' });
+    }
+  })
+  .openapi('EventCreate', {
+    example: {
+      name: 'Flash Sale Live',
+      venue: 'Arena',
+      startsAt: '2030-06-01T19:30:00Z',
+      currency: 'EUR',
+      holdSeconds: 600,
+      maxSeatsPerBuyer: 6,
+      sections: [
+        { id: 'FLOOR', name: 'Floor', price: 9900, rows: [{ id: '1', seats: 30 }] },
+        { id: 'B', name: 'Balcony', price: 4500, rows: [{ id: 'A', seats: ['1', '2', '3', '4'] }] },
+      ],
+    },
+  });
+
+const eventFields = {
+  id: z.string().openapi({ example: 'evt_3f9a1c0b2d4e5f60718a' }),
+  name: z.string(),
+  venue: z.string(),
+  startsAt: z.string(),
+  currency: z.string(),
+  holdSeconds: z.number().int(),
+  maxSeatsPerBuyer: z.number().int(),
+  salesOpenAt: z.string().nullable(),
+  totalSeats: z.number().int(),
+  createdBy: z.string(),
+  createdAt: z.string(),
+};
+
+export const EventSummarySchema = z.object(eventFields).openapi('EventSummary');
+
+export const EventSchema = z
+  .object({
+    ...eventFields,
+    sections: z.array(
+      z.object({
+        id: z.string(),
+        name: z.string(),
+        price: z.number().int(),
+        seatCount: z.number().int(),
+        rows: z.array(z.object({ id: z.string(), seats: z.union([z.number().int(), z.array(z.string())]) })),
+      }),
+    ),
+  })
+  .openapi('Event');
+
+export const EventListSchema = z
+  .object({
+    items: z.array(EventSummarySchema),
+    nextCursor: z.string().optional().openapi({ description: 'Pass as `cursor` for the next page.' }),
+  })
+  .openapi('EventList');
+
+export const EventListQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().min(1).max(100).optional(),
+});
+
+export const EventIdParams = z.object({
+  eventId: z
+    .string()
+    .min(1)
+    .max(100)
+    .openapi({ param: { name: 'eventId', in: 'path' }, example: 'evt_3f9a1c0b2d4e5f60718a' }),
+});
+
+export const SeatMapQuery = z.object({
+  section: layoutId.optional().openapi({ param: { name: 'section', in: 'query' } }),
+});
+
+export const SeatStatusSchema = z.enum(['available', 'held', 'sold']);
+
+export const SeatMapSchema = z
+  .object({
+    eventId: z.string(),
+    seats: z.array(
+      z.object({
+        id: z.string().openapi({ example: 'FLOOR-1-7' }),
+        section: z.string(),
+        row: z.string(),
+        number: z.string(),
+        price: z.number().int(),
+        status: SeatStatusSchema,
+      }),
+    ),
+  })
+  .openapi('SeatMap', { description: 'Cached: eventually consistent, normally within milliseconds.' });
+
+export const AvailabilitySchema = z
+  .object({
+    eventId: z.string(),
+    sections: z.array(
+      z.object({
+        id: z.string(),
+        name: z.string(),
+        price: z.number().int(),
+        available: z.number().int(),
+        held: z.number().int(),
+        sold: z.number().int(),
+      }),
+    ),
+  })
+  .openapi('Availability');

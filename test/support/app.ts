@@ -1,0 +1,81 @@
+// Owns how a suite builds the HTTP app on the real test Postgres and Redis. Dependencies a suite does not
+// exercise are placeholders that fail loudly when touched, so a test never passes by accident.
+import type { Client } from '@temporalio/client';
+import { type AppDeps, createApp } from '../../api/app';
+import { mintToken, type Role } from '../../api/auth';
+import { type Config, loadConfig } from '../../src/config';
+import { createPool, type Pool } from '../../src/db';
+import { createLogger, type Logger } from '../../src/logger';
+import { createRedis, type Redis } from '../../src/redis';
+import type { Stripe } from '../../src/stripe';
+import { testDatabaseUrl, testRedisUrl } from './urls';
+
+export const testJwtSecret = 'test-secret-of-at-least-16-chars';
+
+export function testConfig(overrides: NodeJS.ProcessEnv = {}): Config {
+  return loadConfig({
+    AUTH_JWT_SECRET: testJwtSecret,
+    STRIPE_SECRET_KEY: 'sk_test_unused',
+    DATABASE_URL: testDatabaseUrl,
+    REDIS_URL: testRedisUrl,
+    LOG_LEVEL: 'silent',
+    ...overrides,
+  });
+}
+
+/** A dependency the suite must not reach: any use throws, naming it. */
+export function notWired<T>(name: string): T {
+  return new Proxy(
+    {},
+    {
+      get(_target, property) {
+        throw new Error(`${name}.${String(property)} used, but ${name} is not wired in this test app`);
+      },
+    },
+  ) as T;
+}
+
+export interface TestAppOptions {
+  pool: Pool;
+  redis: Redis;
+  temporal?: Client;
+  stripe?: Stripe;
+  log?: Logger;
+  config?: Config;
+}
+
+/** The app's dependencies on the given pool and Redis; Temporal and Stripe only if the suite passes them. */
+export function testAppDeps(options: TestAppOptions): AppDeps {
+  return {
+    config: options.config ?? testConfig(),
+    pool: options.pool,
+    redis: options.redis,
+    temporal: options.temporal ?? notWired<Client>('temporal'),
+    stripe: options.stripe ?? notWired<Stripe>('stripe'),
+    log: options.log ?? createLogger('silent', 'test-api'),
+  };
+}
+
+/** The real app on the given pool and Redis; Temporal and Stripe only if the suite passes them. */
+export function createTestApp(options: TestAppOptions) {
+  return createApp(testAppDeps(options));
+}
+
+/** Real clients on the test database and Redis db; close them in afterAll. */
+export function connectTestStores(poolSize = 10): { pool: Pool; redis: Redis; close(): Promise<void> } {
+  const pool = createPool(testDatabaseUrl, poolSize);
+  const redis = createRedis(testRedisUrl);
+  return {
+    pool,
+    redis,
+    async close() {
+      redis.disconnect();
+      await pool.end();
+    },
+  };
+}
+
+/** An Authorization header value for a user with a role. */
+export async function bearer(userId: string, role: Role, expiresIn = '1h'): Promise<string> {
+  return `Bearer ${await mintToken(testJwtSecret, userId, role, expiresIn)}`;
+}
