@@ -4,8 +4,10 @@ import type { Config } from '../src/config';
 import type { Pool } from '../src/db';
 import type { Logger } from '../src/logger';
 import type { Redis } from '../src/redis';
+import { createSeatMap } from '../src/seat-map';
 import type { Stripe } from '../src/stripe';
 import { createInventoryActivities } from './inventory';
+import { createOrderActivities } from './orders';
 import { createPaymentActivities as createGatewayActivities } from './payments';
 import { createProbeActivities } from './probe';
 
@@ -19,9 +21,12 @@ export interface ActivityDeps {
 
 /** Activities of the main task queue: inventory, orders, bookkeeping. */
 export function createActivities(deps: ActivityDeps) {
+  // One seat map per process, so every write-through shares its version ordering and Redis health.
+  const seatMap = createSeatMap(deps);
   return {
     ...createProbeActivities(),
-    ...createInventoryActivities(deps),
+    ...createInventoryActivities({ ...deps, seatMap }),
+    ...createOrderActivities({ ...deps, seatMap }),
   };
 }
 

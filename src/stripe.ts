@@ -9,7 +9,8 @@ export function createStripe(config: Config['stripe']): Stripe {
   return new Stripe(config.secretKey, {
     // Temporal owns retries (visible in history); each call carries an explicit idempotency key.
     maxNetworkRetries: 0,
-    timeout: 20_000,
+    // Below the payment activity's 20 s start-to-close, so a slow call still records its failure.
+    timeout: 15_000,
     ...(override && {
       host: override.hostname,
       port: Number(override.port || (override.protocol === 'https:' ? 443 : 80)),

@@ -1,0 +1,60 @@
+// Owns the sale: committing a reservation's seats, creating its order and signed tickets in one
+// transaction, and recording each reservation's state in Postgres for readers after its workflow ends.
+import type { Config } from '../src/config';
+import { type Pool, withTransaction } from '../src/db';
+import type { SeatMap } from '../src/seat-map';
+import { insertOrderTx, upsertReservation } from '../src/store/orders';
+import { commitSeatsTx } from '../src/store/seats';
+import { signTicket } from '../src/tickets';
+import type { ReservationView } from '../workflows/reservation-contract';
+import { withDomainFailures } from './failures';
+
+export interface CompleteSaleInput {
+  reservationId: string;
+  orderId: string;
+  eventId: string;
+  buyerId: string;
+  paymentIntentId: string;
+  amount: number;
+  currency: string;
+  seatIds: string[];
+  actor: string;
+}
+
+export function createOrderActivities(deps: { config: Config; pool: Pool; seatMap: SeatMap }) {
+  return withDomainFailures({
+    async recordReservation(view: ReservationView): Promise<void> {
+      await upsertReservation(deps.pool, view);
+    },
+
+    /** held -> sold and the order with its tickets, all or nothing; SEATS_NOT_HELD when the hold is gone. */
+    async completeSale(input: CompleteSaleInput): Promise<{ orderId: string }> {
+      const { changes } = await withTransaction(deps.pool, async (client) => {
+        const transition = await commitSeatsTx(client, {
+          reservationId: input.reservationId,
+          orderId: input.orderId,
+          actor: input.actor,
+          seatIds: input.seatIds,
+        });
+        await insertOrderTx(client, {
+          orderId: input.orderId,
+          reservationId: input.reservationId,
+          eventId: input.eventId,
+          buyerId: input.buyerId,
+          amount: input.amount,
+          currency: input.currency,
+          paymentIntentId: input.paymentIntentId,
+          tickets: input.seatIds.map((seatId) => ({
+            seatId,
+            code: signTicket(deps.config.ticketSigningSecret, input.orderId, seatId),
+          })),
+        });
+        return transition;
+      });
+      await deps.seatMap.applyChanges(changes);
+      return { orderId: input.orderId };
+    },
+  });
+}
+
+export type OrderActivities = ReturnType<typeof createOrderActivities>;

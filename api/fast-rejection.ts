@@ -1,0 +1,65 @@
+// Owns fast rejection: a hold for seats the cached seat map already shows as taken is answered 409
+// without starting a workflow. Advisory only: Postgres, inside the workflow's hold, stays the judge.
+import { DomainError } from '../src/errors';
+import type { Redis } from '../src/redis';
+import type { SeatRequest } from '../workflows/reservation-contract';
+import { reservationIdFor } from './checkout';
+
+export interface SeatAvailabilityCache {
+  /** Seats among `seatIds` the cache shows as held or sold; undefined when the cache can't answer. */
+  unavailableAmong(eventId: string, seatIds: string[]): Promise<string[] | undefined>;
+  /** Available seats in a section; undefined when the cache can't answer. */
+  availableCount(eventId: string, sectionId: string): Promise<number | undefined>;
+}
+
+const attemptTtlSeconds = 24 * 3600;
+
+export function createFastRejection(redis: Redis, cache: SeatAvailabilityCache) {
+  const attemptKey = (input: { buyerId: string; idempotencyKey: string }) =>
+    `reservation-attempt:${reservationIdFor(input.buyerId, input.idempotencyKey)}`;
+
+  // Every request that goes on to the workflow is marked first, so a retry of a winning request is
+  // never fast-rejected because of the seats its own first attempt now holds.
+  async function markAttempted(key: string): Promise<void> {
+    await redis.set(key, '1', 'EX', attemptTtlSeconds).catch(() => {});
+  }
+
+  async function wasAttempted(key: string): Promise<boolean> {
+    return (await redis.exists(key).catch(() => 1)) === 1;
+  }
+
+  return {
+    async check(input: {
+      eventId: string;
+      buyerId: string;
+      idempotencyKey: string;
+      request: SeatRequest;
+    }): Promise<void> {
+      const { eventId, request } = input;
+      const key = attemptKey(input);
+      if ('seatIds' in request) {
+        const taken = await cache.unavailableAmong(eventId, request.seatIds);
+        if (taken?.length && !(await wasAttempted(key))) {
+          throw new DomainError('SEATS_UNAVAILABLE', `seats already taken: ${taken.join(', ')}`, {
+            unavailableSeatIds: taken,
+          });
+        }
+      } else {
+        const available = await cache.availableCount(eventId, request.section);
+        if (available !== undefined && available < request.quantity && !(await wasAttempted(key))) {
+          throw new DomainError(
+            'SEATS_UNAVAILABLE',
+            `only ${available} seats left in section ${request.section}`,
+            {
+              unavailableSeatIds: [],
+              available,
+            },
+          );
+        }
+      }
+      await markAttempted(key);
+    },
+  };
+}
+
+export type FastRejection = ReturnType<typeof createFastRejection>;

@@ -1,0 +1,72 @@
+// Owns reading orders: a buyer reads their own orders, support reads any and searches them.
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import type { Pool } from '../../src/db';
+import { DomainError } from '../../src/errors';
+import { findOrder, searchOrders } from '../../src/store/orders';
+import type { AppEnv } from '../app';
+import { requireRole } from '../auth';
+import { problemResponse } from '../schemas/problem';
+import { OrderParams, OrderSchema } from '../schemas/reservations';
+
+const OrderSearchQuery = z
+  .object({
+    buyerId: z.string().min(1).max(200).optional(),
+    seatId: z.string().min(1).max(100).optional(),
+    paymentIntentId: z.string().min(1).max(255).optional(),
+    eventId: z.string().min(1).max(100).optional(),
+  })
+  .strict()
+  .refine((query) => Object.values(query).some((value) => value !== undefined), {
+    message: 'give at least one of buyerId, seatId, paymentIntentId, eventId',
+  });
+
+export function orderRoutes(deps: { jwtSecret: string; pool: Pool }) {
+  const app = new OpenAPIHono<AppEnv>();
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/orders/{id}',
+      tags: ['orders'],
+      summary: 'Read an order with its tickets (owner or support)',
+      security: [{ bearer: [] }],
+      middleware: [requireRole(deps.jwtSecret, 'buyer', 'support')] as const,
+      request: { params: OrderParams },
+      responses: {
+        200: { description: 'the order', content: { 'application/json': { schema: OrderSchema } } },
+        ...problemResponse(404, 'ORDER_NOT_FOUND'),
+      },
+    }),
+    async (c) => {
+      const principal = c.get('principal');
+      const { id } = c.req.valid('param');
+      const order = await findOrder(deps.pool, id);
+      if (!order || (principal.role === 'buyer' && order.buyerId !== principal.userId)) {
+        throw new DomainError('ORDER_NOT_FOUND', `order ${id} does not exist`);
+      }
+      return c.json(order, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/admin/orders',
+      tags: ['support'],
+      summary: 'Find orders by buyer, seat, PaymentIntent or event (support)',
+      security: [{ bearer: [] }],
+      middleware: [requireRole(deps.jwtSecret, 'support')] as const,
+      request: { query: OrderSearchQuery },
+      responses: {
+        200: {
+          description: 'matching orders, newest first',
+          content: { 'application/json': { schema: z.object({ items: z.array(OrderSchema) }) } },
+        },
+        ...problemResponse(422, 'VALIDATION_FAILED'),
+      },
+    }),
+    async (c) => c.json({ items: await searchOrders(deps.pool, c.req.valid('query')) }, 200),
+  );
+
+  return app;
+}

@@ -1,0 +1,134 @@
+// In-memory stand-ins for the saga's activities, for workflow tests that must steer one branch (a
+// decline, a hang, a commit that fails after the charge). Each records its calls for assertions.
+import { withDomainFailures } from '../../activities/failures';
+import { DomainError } from '../../src/errors';
+import type { SeatRequest } from '../../workflows/reservation-contract';
+
+export interface FakeScript {
+  holdSeconds: number;
+  /** Seats that some other reservation already holds. */
+  taken: Set<string>;
+  /** Make completeSale fail as if support had force-released the seats a moment earlier. */
+  commitFails: boolean;
+  /** What reconcilePayment learns from the gateway after a timeout. */
+  reconcileStatus: 'succeeded' | 'not_found';
+  /** Payment methods whose charge never answers until `releaseHangs` is called. */
+  hangingMethods: Set<string>;
+}
+
+export function createFakeActivities(overrides: Partial<FakeScript> = {}) {
+  const script: FakeScript = {
+    holdSeconds: 60,
+    taken: new Set(),
+    commitFails: false,
+    reconcileStatus: 'not_found',
+    hangingMethods: new Set(['pm_hang']),
+    ...overrides,
+  };
+  const calls: { name: string; input: unknown }[] = [];
+  const charges = new Map<string, string>();
+  let releaseHangs: () => void = () => {};
+  const hangReleased = new Promise<void>((resolve) => {
+    releaseHangs = resolve;
+  });
+  const record = (name: string, input: unknown) => calls.push({ name, input });
+
+  const main = withDomainFailures({
+    async holdSeats(input: {
+      reservationId: string;
+      buyerId: string;
+      eventId: string;
+      request: SeatRequest;
+    }) {
+      record('holdSeats', input);
+      const seatIds =
+        'seatIds' in input.request
+          ? input.request.seatIds
+          : ['S-1-1', 'S-1-2'].slice(0, input.request.quantity);
+      const unavailable = seatIds.filter((id) => script.taken.has(id));
+      if (unavailable.length > 0) {
+        throw new DomainError('SEATS_UNAVAILABLE', 'seats taken', { unavailableSeatIds: unavailable });
+      }
+      return {
+        seats: seatIds.map((id) => ({ id, price: 2500 })),
+        amount: 2500 * seatIds.length,
+        currency: 'EUR',
+        holdSeconds: script.holdSeconds,
+      };
+    },
+    async releaseSeats(input: { reservationId: string; reason: string; actor: string }) {
+      record('releaseSeats', input);
+      return { seatIds: [] };
+    },
+    async extendHold(input: { reservationId: string; heldUntil: string }) {
+      record('extendHold', input);
+    },
+    async commitSeats(input: { reservationId: string; orderId: string }) {
+      record('commitSeats', input);
+      return { seatIds: [] };
+    },
+    async recordReservation(input: unknown) {
+      record('recordReservation', input);
+    },
+    async completeSale(input: { reservationId: string; orderId: string }) {
+      record('completeSale', input);
+      if (script.commitFails)
+        throw new DomainError('SEATS_NOT_HELD', 'the seats are no longer held by this reservation');
+      return { orderId: input.orderId };
+    },
+  });
+
+  const payments = withDomainFailures({
+    async chargePayment(input: {
+      reservationId: string;
+      attempt: number;
+      paymentMethodId: string;
+      amount: number;
+    }) {
+      record('chargePayment', input);
+      const key = `${input.reservationId}:charge:${input.attempt}`;
+      if (script.hangingMethods.has(input.paymentMethodId)) {
+        await hangReleased;
+        throw new Error('gateway connection reset');
+      }
+      if (input.paymentMethodId.startsWith('pm_card_chargeDeclined')) {
+        throw new DomainError('PAYMENT_DECLINED', 'Your card was declined.', {
+          declineCode: 'generic_decline',
+        });
+      }
+      const paymentIntentId = charges.get(key) ?? `pi_${charges.size + 1}_${input.reservationId.slice(-6)}`;
+      charges.set(key, paymentIntentId);
+      return { status: 'succeeded' as const, paymentIntentId };
+    },
+    async reconcilePayment(input: { reservationId: string; attempt: number }) {
+      record('reconcilePayment', input);
+      if (script.reconcileStatus === 'succeeded') {
+        return { status: 'succeeded' as const, paymentIntentId: `pi_late_${input.reservationId.slice(-6)}` };
+      }
+      return { status: 'not_found' as const };
+    },
+    async verifyPayment(input: { paymentIntentId: string; amount: number }) {
+      record('verifyPayment', input);
+      if (!input.paymentIntentId.startsWith('pi_ok')) {
+        throw new DomainError('PAYMENT_NOT_VERIFIED', `${input.paymentIntentId} has not succeeded`);
+      }
+      return { paymentIntentId: input.paymentIntentId };
+    },
+    async refundPayment(input: { refundId: string; paymentIntentId: string; amount: number }) {
+      record('refundPayment', input);
+      return { stripeRefundId: `re_${input.refundId}`, status: 'succeeded' as const };
+    },
+    async cancelPayment(input: { paymentIntentId: string }) {
+      record('cancelPayment', input);
+    },
+  });
+
+  return {
+    script,
+    main,
+    payments,
+    calls,
+    callsTo: (name: string) => calls.filter((call) => call.name === name),
+    releaseHangs: () => releaseHangs(),
+  };
+}

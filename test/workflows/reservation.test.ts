@@ -1,0 +1,336 @@
+// The checkout saga on a real Temporal dev server, driven through the API's own client module, with
+// in-memory activities so each branch (decline, hang, failed commit) can be steered.
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Checkout, createCheckout } from '../../api/checkout';
+import { loadConfig } from '../../src/config';
+import { createPool, type Pool } from '../../src/db';
+import { DomainError } from '../../src/errors';
+import type { reservationWorkflow } from '../../workflows/reservation';
+import {
+  extendHoldSignal,
+  forceConfirmSignal,
+  forceReleaseSignal,
+  type ReservationView,
+  statusQuery,
+} from '../../workflows/reservation-contract';
+import {
+  connectTestTemporal,
+  createTestWorker,
+  type TestTemporal,
+  uniqueTaskQueue,
+} from '../support/temporal';
+import { testDatabaseUrl } from '../support/urls';
+import { createFakeActivities } from './fake-activities';
+
+const historiesDir = join(import.meta.dirname, 'histories');
+
+describe('reservation workflow', () => {
+  let temporal: TestTemporal;
+  let pool: Pool;
+  let checkout: Checkout;
+  let workers: Worker[];
+  let running: Promise<unknown>;
+  const fakes = createFakeActivities();
+  const taskQueue = uniqueTaskQueue('saga');
+  const paymentTaskQueue = `${taskQueue}-payments`;
+
+  beforeAll(async () => {
+    temporal = await connectTestTemporal();
+    pool = createPool(testDatabaseUrl, 2);
+    const config = loadConfig({
+      AUTH_JWT_SECRET: 'test-secret-of-some-length',
+      STRIPE_SECRET_KEY: 'sk_test_fake',
+      TEMPORAL_TASK_QUEUE: taskQueue,
+      TEMPORAL_PAYMENT_TASK_QUEUE: paymentTaskQueue,
+      PAYMENT_ATTEMPT_TIMEOUT_SECONDS: '1',
+      PAYMENT_WINDOW_SECONDS: '60',
+      MAX_PAYMENT_ATTEMPTS: '3',
+      API_WAIT_MS: '15000',
+    });
+    checkout = createCheckout({ temporal: temporal.client, config, pool });
+    workers = [
+      await createTestWorker(temporal, { taskQueue, activities: fakes.main }),
+      await createTestWorker(temporal, { taskQueue: paymentTaskQueue, activities: fakes.payments }),
+    ];
+    running = Promise.all(workers.map((worker) => worker.run()));
+  });
+
+  afterAll(async () => {
+    fakes.releaseHangs();
+    for (const worker of workers) worker.shutdown();
+    await running;
+    await pool.end();
+    await temporal.close();
+  });
+
+  const handle = (id: string) => temporal.client.workflow.getHandle<typeof reservationWorkflow>(id);
+
+  async function hold(seatIds: string[], buyerId = `buyer-${randomUUID().slice(0, 8)}`) {
+    const idempotencyKey = randomUUID();
+    const outcome = await checkout.hold({
+      eventId: 'evt_saga',
+      buyerId,
+      idempotencyKey,
+      request: { seatIds },
+      summary: `${buyerId} test`,
+    });
+    if (!outcome.settled) throw new Error('hold did not settle');
+    return { view: outcome.value, buyerId, idempotencyKey };
+  }
+
+  async function settledConfirm(id: string, paymentMethodId: string, key = randomUUID()) {
+    const outcome = await checkout.confirm(id, key, paymentMethodId);
+    if (!outcome.settled) throw new Error('confirm did not settle');
+    return outcome.value;
+  }
+
+  async function rejectionOf(work: Promise<unknown>): Promise<DomainError> {
+    const error = await work.then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    if (!(error instanceof DomainError))
+      throw new Error(
+        `expected a DomainError, got ${String(error)} ${String((error as { cause?: unknown }).cause)}`,
+      );
+    return error;
+  }
+
+  /** Saves the finished workflow's history for the replay test (RECORD_HISTORIES=1 npm test). */
+  async function finish(id: string, name: string): Promise<ReservationView> {
+    const result = await handle(id).result();
+    if (process.env.RECORD_HISTORIES) {
+      mkdirSync(historiesDir, { recursive: true });
+      const history = await handle(id).fetchHistory();
+      writeFileSync(join(historiesDir, `${name}.json`), JSON.stringify({ workflowId: id, history }));
+    }
+    return result;
+  }
+
+  it('holds, confirms with a card, and ends CONFIRMED with an order', async () => {
+    const { view } = await hold(['A-1-1', 'A-1-2']);
+    expect(view).toMatchObject({ status: 'HELD', amount: 5000, currency: 'EUR' });
+    expect(Date.parse(view.expiresAt ?? '')).toBeGreaterThan(Date.now());
+
+    const confirmed = await settledConfirm(view.id, 'pm_card_visa');
+    expect(confirmed.status).toBe('CONFIRMED');
+    expect(confirmed.orderId).toMatch(/^ord_/);
+    const result = await finish(view.id, 'confirmed');
+    expect(result.status).toBe('CONFIRMED');
+    const sale = fakes
+      .callsTo('completeSale')
+      .find((call) => (call.input as { reservationId: string }).reservationId === view.id);
+    expect(sale).toBeDefined();
+  });
+
+  it('returns the same reservation for a retried POST and refuses the key with another body', async () => {
+    const first = await hold(['B-1-1']);
+    const again = await checkout.hold({
+      eventId: 'evt_saga',
+      buyerId: first.buyerId,
+      idempotencyKey: first.idempotencyKey,
+      request: { seatIds: ['B-1-1'] },
+      summary: 'retry',
+    });
+    expect(again.settled && again.value.id).toBe(first.view.id);
+    const reused = await rejectionOf(
+      checkout.hold({
+        eventId: 'evt_saga',
+        buyerId: first.buyerId,
+        idempotencyKey: first.idempotencyKey,
+        request: { seatIds: ['B-1-2'] },
+        summary: 'reuse',
+      }),
+    );
+    expect(reused.code).toBe('IDEMPOTENCY_KEY_REUSED');
+    await checkout.cancel(first.view.id);
+  });
+
+  it('rejects a hold on taken seats with their ids and ends REJECTED', async () => {
+    fakes.script.taken.add('C-1-1');
+    const error = await rejectionOf(hold(['C-1-1', 'C-1-2']));
+    expect(error.code).toBe('SEATS_UNAVAILABLE');
+    expect(error.details).toMatchObject({ unavailableSeatIds: ['C-1-1'] });
+    fakes.script.taken.delete('C-1-1');
+  });
+
+  it('charges once when the same confirm is sent twice with one Idempotency-Key', async () => {
+    const { view } = await hold(['D-1-1']);
+    const key = randomUUID();
+    const [a, b] = await Promise.all([
+      settledConfirm(view.id, 'pm_card_visa', key),
+      settledConfirm(view.id, 'pm_card_visa', key),
+    ]);
+    expect(a.status).toBe('CONFIRMED');
+    expect(b.status).toBe('CONFIRMED');
+    const charges = fakes
+      .callsTo('chargePayment')
+      .filter((call) => (call.input as { reservationId: string }).reservationId === view.id);
+    expect(charges).toHaveLength(1);
+  });
+
+  it('answers a decline with PAYMENT_DECLINED, stays HELD, and confirms with another card', async () => {
+    const { view } = await hold(['E-1-1']);
+    const declined = await rejectionOf(settledConfirm(view.id, 'pm_card_chargeDeclined'));
+    expect(declined.code).toBe('PAYMENT_DECLINED');
+    expect((await checkout.read(view.id)).status).toBe('HELD');
+
+    const confirmed = await settledConfirm(view.id, 'pm_card_visa');
+    expect(confirmed.status).toBe('CONFIRMED');
+    expect(confirmed.payment?.attempts).toBe(2);
+    const keys = fakes
+      .callsTo('chargePayment')
+      .filter((call) => (call.input as { reservationId: string }).reservationId === view.id)
+      .map((call) => (call.input as { attempt: number }).attempt);
+    expect(keys).toEqual([1, 2]);
+    await finish(view.id, 'declined-then-confirmed');
+  });
+
+  it('releases the seats when the hold expires, and refuses a confirm after that', async () => {
+    fakes.script.holdSeconds = 2;
+    const { view } = await hold(['F-1-1']);
+    fakes.script.holdSeconds = 60;
+    const result = await finish(view.id, 'expired');
+    expect(result.status).toBe('EXPIRED');
+    expect(
+      fakes
+        .callsTo('releaseSeats')
+        .some((call) => (call.input as { reservationId: string }).reservationId === view.id),
+    ).toBe(true);
+    const late = await rejectionOf(settledConfirm(view.id, 'pm_card_visa'));
+    expect(late.code).toBe('RESERVATION_EXPIRED');
+  });
+
+  it('cancels, releasing the seats; cancelling again is fine', async () => {
+    const { view } = await hold(['G-1-1']);
+    const first = await checkout.cancel(view.id);
+    expect(first.settled && first.value.status).toBe('CANCELLED');
+    const second = await checkout.cancel(view.id);
+    expect(second.settled && second.value.status).toBe('CANCELLED');
+    await finish(view.id, 'cancelled');
+  });
+
+  it('applies a cancel sent during a payment once that payment has failed', async () => {
+    fakes.script.reconcileStatus = 'not_found';
+    const { view } = await hold(['O-1-1']);
+    const paying = rejectionOf(settledConfirm(view.id, 'pm_hang'));
+    await expect.poll(async () => (await checkout.read(view.id)).status).toBe('PAYING');
+    const cancelled = await checkout.cancel(view.id);
+    expect(cancelled.settled && cancelled.value.status).toBe('CANCELLED');
+    expect((await paying).code).toBe('PAYMENT_FAILED');
+    await finish(view.id, 'cancelled-during-payment');
+  });
+
+  it('refuses to cancel a confirmed reservation', async () => {
+    const { view } = await hold(['H-1-1']);
+    await settledConfirm(view.id, 'pm_card_visa');
+    const error = await rejectionOf(checkout.cancel(view.id));
+    expect(error.code).toBe('RESERVATION_CONFIRMED');
+  });
+
+  it('times out a hanging payment, reconciles with the gateway, and keeps the seats when it was not charged', async () => {
+    fakes.script.reconcileStatus = 'not_found';
+    const { view } = await hold(['I-1-1']);
+    const failed = await rejectionOf(settledConfirm(view.id, 'pm_hang'));
+    expect(failed.code).toBe('PAYMENT_FAILED');
+    const now = await checkout.read(view.id);
+    expect(now.status).toBe('HELD');
+    expect(now.payment?.lastError).toMatch(/not charged/);
+    expect(
+      fakes
+        .callsTo('reconcilePayment')
+        .some((call) => (call.input as { reservationId: string }).reservationId === view.id),
+    ).toBe(true);
+    const confirmed = await settledConfirm(view.id, 'pm_card_visa');
+    expect(confirmed.status).toBe('CONFIRMED');
+    await finish(view.id, 'payment-timeout-not-charged');
+  });
+
+  it('times out a hanging payment and sells the seats when the gateway says it succeeded', async () => {
+    fakes.script.reconcileStatus = 'succeeded';
+    const { view } = await hold(['J-1-1']);
+    const confirmed = await settledConfirm(view.id, 'pm_hang');
+    fakes.script.reconcileStatus = 'not_found';
+    expect(confirmed.status).toBe('CONFIRMED');
+    expect(confirmed.payment?.paymentIntentId).toMatch(/^pi_late_/);
+    await finish(view.id, 'payment-timeout-charged');
+  });
+
+  it('refunds the charge automatically when the seats cannot be committed after payment', async () => {
+    fakes.script.commitFails = true;
+    const { view } = await hold(['K-1-1']);
+    const error = await rejectionOf(settledConfirm(view.id, 'pm_card_visa'));
+    fakes.script.commitFails = false;
+    expect(error.code).toBe('RESERVATION_NOT_ACTIVE');
+    const result = await finish(view.id, 'commit-failed-refunded');
+    expect(result.status).toBe('FAILED');
+    expect(result.reason).toMatch(/refunded/);
+    const refunds = fakes
+      .callsTo('refundPayment')
+      .filter((call) => (call.input as { refundId: string }).refundId.startsWith(view.id));
+    expect(refunds).toHaveLength(1);
+    expect(refunds[0]?.input).toMatchObject({ amount: 2500 });
+  });
+
+  it('lets support force-release a held reservation, recorded with operator and reason', async () => {
+    const { view } = await hold(['L-1-1']);
+    await handle(view.id).signal(forceReleaseSignal, { reason: 'abandoned checkout', operator: 'sam' });
+    const result = await finish(view.id, 'force-released');
+    expect(result.status).toBe('RELEASED');
+    expect(result.supportActions?.[0]).toMatchObject({
+      action: 'forceRelease',
+      operator: 'sam',
+      reason: 'abandoned checkout',
+    });
+    const release = fakes
+      .callsTo('releaseSeats')
+      .find((call) => (call.input as { reservationId: string }).reservationId === view.id);
+    expect(release?.input).toMatchObject({ actor: 'sam' });
+  });
+
+  it('lets support extend a hold and force-confirm only with a verified payment', async () => {
+    const { view } = await hold(['M-1-1']);
+    const before = Date.parse(view.expiresAt ?? '');
+    await handle(view.id).signal(extendHoldSignal, {
+      reason: 'buyer on the phone',
+      operator: 'sam',
+      seconds: 300,
+    });
+    await handle(view.id).signal(forceConfirmSignal, {
+      reason: 'paid by phone',
+      operator: 'sam',
+      paymentIntentId: 'pi_unpaid',
+    });
+    await handle(view.id).signal(forceConfirmSignal, {
+      reason: 'paid by phone',
+      operator: 'sam',
+      paymentIntentId: 'pi_ok_1',
+    });
+    const result = await finish(view.id, 'force-confirmed');
+    expect(result.status).toBe('CONFIRMED');
+    expect(Date.parse(result.expiresAt ?? '')).toBeGreaterThanOrEqual(before + 300_000);
+    expect(result.supportActions?.map((action) => action.action)).toEqual([
+      'extendHold',
+      'forceConfirm',
+      'forceConfirm',
+    ]);
+    expect(result.supportActions?.[1]?.outcome).toMatch(/^rejected/);
+    expect(result.payment?.paymentIntentId).toBe('pi_ok_1');
+    const state = await handle(view.id).query(statusQuery);
+    expect(state.orderId).toMatch(/^ord_/);
+  });
+
+  it('ends FAILED and releases the seats after the last allowed decline', async () => {
+    const { view } = await hold(['N-1-1']);
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const error = await rejectionOf(settledConfirm(view.id, 'pm_card_chargeDeclinedInsufficientFunds'));
+      expect(error.code).toBe('PAYMENT_DECLINED');
+    }
+    const result = await handle(view.id).result();
+    expect(result.status).toBe('FAILED');
+  });
+});

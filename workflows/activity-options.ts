@@ -1,0 +1,24 @@
+// Owns the activity option presets the reservation saga uses: a few named policies, not literals.
+import type { ActivityOptions, LocalActivityOptions } from '@temporalio/workflow';
+
+/** Short Postgres work (hold, record): retried quickly; business rejections are non-retryable anyway. */
+export const inventoryStep: LocalActivityOptions = {
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '100ms', backoffCoefficient: 2, maximumInterval: '5s', maximumAttempts: 10 },
+};
+
+/** Steps that must eventually happen (commit after a charge, releases, refunds): retried until they do. */
+export const mustComplete: ActivityOptions = {
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '1m' },
+};
+
+/** One call to the payment gateway; a workflow timer bounds the whole attempt. */
+export function gatewayCall(taskQueue: string): ActivityOptions {
+  return {
+    taskQueue,
+    startToCloseTimeout: '20s',
+    heartbeatTimeout: undefined,
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s' },
+  };
+}

@@ -1,0 +1,122 @@
+// Owns the reservation workflow's contract, shared by the API, the worker and support tooling: ids,
+// input, the reservation view, statuses, and the signal/query/update definitions. Pure: no I/O.
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+
+export const reservationStatuses = [
+  'PENDING',
+  'HELD',
+  'PAYING',
+  'CONFIRMED',
+  'EXPIRED',
+  'CANCELLED',
+  'RELEASED',
+  'REJECTED',
+  'FAILED',
+] as const;
+export type ReservationStatus = (typeof reservationStatuses)[number];
+
+export const terminalStatuses: readonly ReservationStatus[] = [
+  'CONFIRMED',
+  'EXPIRED',
+  'CANCELLED',
+  'RELEASED',
+  'REJECTED',
+  'FAILED',
+];
+
+export type SeatRequest = { seatIds: string[] } | { section: string; quantity: number; adjacent?: boolean };
+
+export interface ReservationInput {
+  reservationId: string;
+  eventId: string;
+  buyerId: string;
+  request: SeatRequest;
+  /** Hash of the create request body; a reused Idempotency-Key with another body is refused. */
+  requestFingerprint: string;
+  payments: {
+    taskQueue: string;
+    /** How long a confirm keeps the seats held while the payment runs. */
+    windowSeconds: number;
+    /** Workflow timer around one payment attempt. */
+    attemptTimeoutSeconds: number;
+    maxAttempts: number;
+  };
+}
+
+export interface SupportAction {
+  action: 'forceRelease' | 'forceConfirm' | 'extendHold';
+  operator: string;
+  reason: string;
+  at: string;
+  outcome: string;
+}
+
+/** The reservation as the API returns it (DESIGN.md), plus what support needs to see. */
+export interface ReservationView {
+  id: string;
+  eventId: string;
+  buyerId: string;
+  status: ReservationStatus;
+  seats: { id: string; price: number }[];
+  amount: number;
+  currency: string;
+  expiresAt: string | null;
+  orderId?: string;
+  payment?: { attempts: number; lastError?: string; paymentIntentId?: string };
+  reason?: string;
+  /** Why a hold was refused (REJECTED): the domain code and its details, e.g. unavailableSeatIds. */
+  rejection?: { code: string; details: Record<string, unknown> };
+  supportActions?: SupportAction[];
+}
+
+export interface OrderResult {
+  orderId: string;
+  paymentIntentId: string;
+}
+
+export interface ConfirmRequest {
+  paymentMethodId: string;
+}
+
+export interface SupportRequest {
+  reason: string;
+  operator: string;
+}
+
+export interface ForceConfirmRequest extends SupportRequest {
+  paymentIntentId: string;
+}
+
+export interface ExtendHoldRequest extends SupportRequest {
+  /** Seconds to add to the hold (default 600). */
+  seconds?: number;
+}
+
+export interface PaymentOutcome {
+  paymentIntentId: string;
+  status: 'succeeded' | 'failed';
+  error?: string;
+}
+
+/** Returns the hold's outcome; a rejected hold fails the update with the domain code as its type. */
+export const holdUpdate = defineUpdate<ReservationView, [{ requestFingerprint: string }]>('hold');
+/** Pays for the held seats; returns the reservation (CONFIRMED, or HELD again after a decline). */
+export const confirmUpdate = defineUpdate<ReservationView, [ConfirmRequest]>('confirm');
+/** The buyer gives the seats back; returns the reservation once the workflow has decided. */
+export const cancelUpdate = defineUpdate<ReservationView, []>('cancel');
+export const statusQuery = defineQuery<ReservationView>('status');
+
+export const forceReleaseSignal = defineSignal<[SupportRequest]>('forceRelease');
+export const forceConfirmSignal = defineSignal<[ForceConfirmRequest]>('forceConfirm');
+export const extendHoldSignal = defineSignal<[ExtendHoldRequest]>('extendHold');
+/** A PaymentIntent outcome that arrived asynchronously (Stripe webhook). */
+export const paymentOutcomeSignal = defineSignal<[PaymentOutcome]>('paymentOutcome');
+
+export const reservationIdPrefix = 'rsv_';
+/** The workflow type name; clients start it by name so the API never loads workflow code. */
+export const reservationWorkflowType = 'reservationWorkflow';
+
+/** The order id a reservation's sale creates: derived, so a retried sale can't create a second order. */
+export function orderIdFor(reservationId: string): string {
+  return `ord_${reservationId.slice(reservationIdPrefix.length)}`;
+}
