@@ -12,11 +12,18 @@ import type { Pool } from '../src/db';
 import { DomainError } from '../src/errors';
 import type { Logger } from '../src/logger';
 import type { Redis } from '../src/redis';
+import { createSeatMap } from '../src/seat-map';
+import { getEvent } from '../src/store/events';
 import type { Stripe } from '../src/stripe';
 import type { AuthVariables } from './auth';
+import { createCheckout } from './checkout';
+import { createFastRejection } from './fast-rejection';
 import { domainProblem, problem } from './problem';
+import { createBuyerRateLimit } from './rate-limit';
 import { eventRoutes } from './routes/events';
 import { healthRoutes } from './routes/health';
+import { orderRoutes } from './routes/orders';
+import { reservationRoutes } from './routes/reservations';
 import { validationHook } from './validation';
 
 export interface AppDeps {
@@ -31,6 +38,11 @@ export interface AppDeps {
 export type AppEnv = { Variables: AuthVariables & { log: Logger; requestId: string } };
 
 export const maxBodyBytes = 256 * 1024;
+
+/** The pool had no free connection in time: too much load, not a bug; the client should retry. */
+function isOverloaded(error: Error): boolean {
+  return error.message === 'timeout exceeded when trying to connect';
+}
 
 export function createApp(deps: AppDeps) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -59,8 +71,37 @@ export function createApp(deps: AppDeps) {
     }),
   );
 
+  const seatMap = createSeatMap(deps);
+  const jwtSecret = deps.config.auth.jwtSecret;
+  // Events are never deleted, so an id once found stays valid for the life of the process; concurrent
+  // first requests for one event (a flash sale's opening second) share a single lookup.
+  const eventLookups = new Map<string, Promise<boolean>>();
+  function eventExists(eventId: string): Promise<boolean> {
+    let lookup = eventLookups.get(eventId);
+    if (!lookup) {
+      lookup = getEvent(deps.pool, eventId).then((event) => event !== undefined);
+      eventLookups.set(eventId, lookup);
+      lookup.then(
+        (found) => found || eventLookups.delete(eventId),
+        () => eventLookups.delete(eventId),
+      );
+    }
+    return lookup;
+  }
+
   app.route('/', healthRoutes(deps));
-  app.route('/', eventRoutes(deps));
+  app.route('/', eventRoutes({ ...deps, seatMap }));
+  app.route(
+    '/',
+    reservationRoutes({
+      jwtSecret,
+      checkout: createCheckout(deps),
+      fastRejection: createFastRejection(deps.redis, seatMap),
+      rateLimit: createBuyerRateLimit(deps.redis),
+      eventExists,
+    }),
+  );
+  app.route('/', orderRoutes({ jwtSecret, pool: deps.pool }));
 
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
@@ -84,6 +125,10 @@ export function createApp(deps: AppDeps) {
       const status = error.status;
       if (status < 500)
         return problem(c, status, status === 400 ? 'VALIDATION_FAILED' : 'HTTP_ERROR', error.message);
+    }
+    if (isOverloaded(error)) {
+      c.header('Retry-After', '1');
+      return problem(c, 503, 'SERVICE_UNAVAILABLE', 'the service is overloaded; retry shortly');
     }
     (c.get('log') ?? deps.log).error({ err: error }, 'unhandled error');
     return problem(c, 500, 'INTERNAL', 'an internal error occurred; it has been logged');

@@ -102,6 +102,18 @@ export function createCheckout({ temporal, config, pool }: CheckoutDeps) {
     }
   }
 
+  /** A retried POST of a finished reservation gets its final state, if it asks for the same thing. */
+  async function readFinished(reservationId: string, fingerprint: string): Promise<ReservationView> {
+    const view = await read(reservationId);
+    if (view.requestFingerprint !== undefined && view.requestFingerprint !== fingerprint) {
+      throw new DomainError(
+        'IDEMPOTENCY_KEY_REUSED',
+        'this Idempotency-Key was used with a different request',
+      );
+    }
+    return view;
+  }
+
   return {
     read,
 
@@ -165,7 +177,8 @@ export function createCheckout({ temporal, config, pool }: CheckoutDeps) {
         })
         .catch((error: unknown) => {
           // A finished reservation (REJECTED_DUPLICATE) is read, so a retried POST gets the same answer.
-          if (error instanceof WorkflowExecutionAlreadyStartedError) return read(reservationId);
+          if (error instanceof WorkflowExecutionAlreadyStartedError)
+            return readFinished(reservationId, fingerprint);
           return rethrowAsDomainError(error);
         })
         .then(throwIfRejected);

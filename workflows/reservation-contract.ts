@@ -64,6 +64,8 @@ export interface ReservationView {
   orderId?: string;
   payment?: { attempts: number; lastError?: string; paymentIntentId?: string };
   reason?: string;
+  /** Hash of the request that created it: a retried POST must match (internal; not shown to clients). */
+  requestFingerprint?: string;
   /** Why a hold was refused (REJECTED): the domain code and its details, e.g. unavailableSeatIds. */
   rejection?: { code: string; details: Record<string, unknown> };
   supportActions?: SupportAction[];

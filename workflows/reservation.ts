@@ -110,6 +110,7 @@ export async function reservationWorkflow(input: ReservationInput): Promise<Rese
     expiresAt: null,
     payment: { attempts: 0 },
     supportActions: [],
+    requestFingerprint: input.requestFingerprint,
   };
   let holdExpiresAtMs = 0;
   const commands: Command[] = [];

@@ -52,8 +52,9 @@ function inProgress(id: string, status: 'PENDING' | 'PAYING') {
 
 /** What a principal may see of a reservation: buyers never see support's notes. */
 function visibleTo(principal: Principal, view: ReservationView): ReservationView {
-  if (principal.role === 'support') return view;
-  const { supportActions: _support, rejection: _rejection, ...buyerView } = view;
+  const { requestFingerprint: _internal, ...shown } = view;
+  if (principal.role === 'support') return shown;
+  const { supportActions: _support, rejection: _rejection, ...buyerView } = shown;
   return buyerView;
 }
 

@@ -1,0 +1,270 @@
+// End to end through HTTP: the real app, the real worker (bundled workflows, real activities), Postgres,
+// Redis, the Temporal dev server and stripe-mock behind the payment fixture. Nothing is mocked.
+import { randomUUID } from 'node:crypto';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createLogger } from '../../src/logger';
+import { createStripe } from '../../src/stripe';
+import { createWorkers } from '../../workers/workers';
+import { bearer, connectTestStores, createTestApp, testConfig } from '../support/app';
+import { connectTestTemporal, type TestTemporal, uniqueTaskQueue } from '../support/temporal';
+
+type App = ReturnType<typeof createTestApp>;
+
+describe('checkout end to end', () => {
+  // The API and the worker are separate processes in production: each gets its own pool here too.
+  const stores = connectTestStores(20);
+  const workerStores = connectTestStores(20);
+  let temporal: TestTemporal;
+  let app: App;
+  let workers: Worker[];
+  let running: Promise<unknown>;
+  let workerConnection: NativeConnection;
+  const taskQueue = uniqueTaskQueue('e2e');
+
+  beforeAll(async () => {
+    temporal = await connectTestTemporal();
+    const config = testConfig({
+      TEMPORAL_TASK_QUEUE: taskQueue,
+      TEMPORAL_PAYMENT_TASK_QUEUE: `${taskQueue}-payments`,
+      STRIPE_API_URL: inject('stripeApiUrl'),
+      STRIPE_SECRET_KEY: 'sk_test_e2e',
+      PAYMENT_RATE_LIMIT_PER_SECOND: '200',
+      API_WAIT_MS: '20000',
+    });
+    const stripe = createStripe(config.stripe);
+    const log = createLogger('error', 'e2e');
+    app = createTestApp({ ...stores, temporal: temporal.client, stripe, config, log });
+    workerConnection = await NativeConnection.connect({ address: inject('temporalAddress') });
+    workers = await createWorkers({
+      connection: workerConnection,
+      config,
+      deps: { config, pool: workerStores.pool, redis: workerStores.redis, stripe, log },
+      workflowBundlePath: inject('workflowBundlePath'),
+    });
+    running = Promise.all(workers.map((worker) => worker.run()));
+  });
+
+  afterAll(async () => {
+    for (const worker of workers) worker.shutdown();
+    await running;
+    await workerConnection.close();
+    await temporal.close();
+    await stores.close();
+    await workerStores.close();
+  });
+
+  async function call(
+    method: string,
+    path: string,
+    token: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ) {
+    const response = await app.request(path, {
+      method,
+      headers: { authorization: token, 'content-type': 'application/json', ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    return { status: response.status, body: text ? JSON.parse(text) : undefined };
+  }
+
+  async function createEvent(seats: number, holdSeconds = 600) {
+    const organizer = await bearer('org-e2e', 'organizer');
+    const created = await call('POST', '/v1/events', organizer, {
+      name: `E2E ${randomUUID().slice(0, 6)}`,
+      venue: 'Test Hall',
+      startsAt: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+      currency: 'EUR',
+      holdSeconds,
+      maxSeatsPerBuyer: 4,
+      sections: [{ id: 'A', name: 'Floor', price: 4200, rows: [{ id: '1', seats }] }],
+    });
+    expect(created.status).toBe(201);
+    return created.body as { id: string };
+  }
+
+  async function seatStatuses(eventId: string) {
+    const { rows } = await stores.pool.query<{ status: string; n: number }>(
+      'select status, count(*)::int as n from seats where event_id = $1 group by status',
+      [eventId],
+    );
+    return Object.fromEntries(rows.map((row) => [row.status, row.n]));
+  }
+
+  it('holds, confirms with a card and issues an order with signed tickets', async () => {
+    const event = await createEvent(10);
+    const buyer = await bearer('alice-e2e', 'buyer');
+    const held = await call(
+      'POST',
+      `/v1/events/${event.id}/reservations`,
+      buyer,
+      { seatIds: ['A-1-1', 'A-1-2'] },
+      {
+        'idempotency-key': randomUUID(),
+      },
+    );
+    expect(held.status).toBe(201);
+    expect(held.body).toMatchObject({ status: 'HELD', amount: 8400, currency: 'EUR' });
+
+    const confirmed = await call(
+      'POST',
+      `/v1/reservations/${held.body.id}/confirm`,
+      buyer,
+      { paymentMethodId: 'pm_card_visa' },
+      {
+        'idempotency-key': randomUUID(),
+      },
+    );
+    expect(confirmed.status).toBe(200);
+    expect(confirmed.body.status).toBe('CONFIRMED');
+
+    const order = await call('GET', `/v1/orders/${confirmed.body.orderId}`, buyer);
+    expect(order.status).toBe(200);
+    expect(order.body).toMatchObject({ status: 'PAID', amount: 8400, buyerId: 'alice-e2e' });
+    expect(order.body.tickets.map((t: { seatId: string }) => t.seatId)).toEqual(['A-1-1', 'A-1-2']);
+    expect(order.body.paymentIntentId).toMatch(/^pi_/);
+
+    const stranger = await call(
+      'GET',
+      `/v1/orders/${confirmed.body.orderId}`,
+      await bearer('mallory', 'buyer'),
+    );
+    expect(stranger.status).toBe(404);
+    const { rows } = await stores.pool.query('select status from payments where reservation_id = $1', [
+      held.body.id,
+    ]);
+    expect(rows).toEqual([{ status: 'SUCCEEDED' }]);
+  });
+
+  it('answers a declined card with 402 and keeps the seats held for another card', async () => {
+    const event = await createEvent(4);
+    const buyer = await bearer('bob-e2e', 'buyer');
+    const held = await call(
+      'POST',
+      `/v1/events/${event.id}/reservations`,
+      buyer,
+      { section: 'A', quantity: 2, adjacent: true },
+      {
+        'idempotency-key': randomUUID(),
+      },
+    );
+    expect(held.status).toBe(201);
+    const declined = await call(
+      'POST',
+      `/v1/reservations/${held.body.id}/confirm`,
+      buyer,
+      { paymentMethodId: 'pm_card_chargeDeclined' },
+      {
+        'idempotency-key': randomUUID(),
+      },
+    );
+    expect(declined.status).toBe(402);
+    expect(declined.body.code).toBe('PAYMENT_DECLINED');
+    expect((await call('GET', `/v1/reservations/${held.body.id}`, buyer)).body.status).toBe('HELD');
+    const paid = await call(
+      'POST',
+      `/v1/reservations/${held.body.id}/confirm`,
+      buyer,
+      { paymentMethodId: 'pm_card_visa' },
+      {
+        'idempotency-key': randomUUID(),
+      },
+    );
+    expect(paid.status).toBe(200);
+    expect(paid.body.payment.attempts).toBe(2);
+  });
+
+  it('returns the seats to sale when a hold expires', async () => {
+    const event = await createEvent(3, 5);
+    const buyer = await bearer('carol-e2e', 'buyer');
+    const held = await call(
+      'POST',
+      `/v1/events/${event.id}/reservations`,
+      buyer,
+      { seatIds: ['A-1-3'] },
+      {
+        'idempotency-key': randomUUID(),
+      },
+    );
+    expect(held.status).toBe(201);
+    expect(await seatStatuses(event.id)).toMatchObject({ held: 1 });
+    await temporal.client.workflow.getHandle(held.body.id).result();
+    expect((await call('GET', `/v1/reservations/${held.body.id}`, buyer)).body.status).toBe('EXPIRED');
+    expect(await seatStatuses(event.id)).toEqual({ available: 3 });
+    const map = await call('GET', `/v1/events/${event.id}/seats`, buyer);
+    expect(map.body.seats.every((seat: { status: string }) => seat.status === 'available')).toBe(true);
+  });
+
+  it('sells exactly the seats there are when 500 buyers race for 100 seats', {
+    timeout: 240_000,
+  }, async () => {
+    const seats = 100;
+    const buyers = 500;
+    const event = await createEvent(seats);
+    const run = randomUUID().slice(0, 8);
+    const attempts = await Promise.all(
+      Array.from({ length: buyers }, async (_, index) => {
+        const token = await bearer(`rush-${run}-${index}`, 'buyer');
+        const seatId = `A-1-${(index % seats) + 1}`;
+        let held = await call(
+          'POST',
+          `/v1/events/${event.id}/reservations`,
+          token,
+          { seatIds: [seatId] },
+          {
+            'idempotency-key': `rush-${index}`,
+          },
+        );
+        // Under load a hold may outlast the API's wait budget (202): a client retries with the same key.
+        for (let retry = 0; retry < 10 && (held.status === 202 || held.status === 503); retry++) {
+          held = await call(
+            'POST',
+            `/v1/events/${event.id}/reservations`,
+            token,
+            { seatIds: [seatId] },
+            {
+              'idempotency-key': `rush-${index}`,
+            },
+          );
+        }
+        if (held.status !== 201) return { held };
+        const confirmed = await call(
+          'POST',
+          `/v1/reservations/${held.body.id}/confirm`,
+          token,
+          { paymentMethodId: 'pm_card_visa' },
+          {
+            'idempotency-key': `pay-${index}`,
+          },
+        );
+        return { held, confirmed };
+      }),
+    );
+    const winners = attempts.filter((attempt) => attempt.held.status === 201);
+    const losers = attempts.filter((attempt) => attempt.held.status !== 201);
+    expect(winners).toHaveLength(seats);
+    expect(
+      losers.every(
+        (attempt) => attempt.held.status === 409 && attempt.held.body.code === 'SEATS_UNAVAILABLE',
+      ),
+    ).toBe(true);
+    expect(winners.every((attempt) => attempt.confirmed?.status === 200)).toBe(true);
+    expect(await seatStatuses(event.id)).toEqual({ sold: seats });
+
+    const { rows: payments } = await stores.pool.query<{ reservation_id: string; n: number }>(
+      `select p.reservation_id, count(*)::int as n from payments p
+         join reservations r on r.id = p.reservation_id
+        where r.event_id = $1 and p.status = 'SUCCEEDED' group by p.reservation_id`,
+      [event.id],
+    );
+    expect(payments).toHaveLength(seats);
+    expect(payments.every((row) => row.n === 1)).toBe(true);
+    const { rows: oversold } = await stores.pool.query(
+      `select seat_id from tickets where event_id = $1 group by seat_id having count(*) > 1`,
+      [event.id],
+    );
+    expect(oversold).toEqual([]);
+  });
+});
