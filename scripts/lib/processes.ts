@@ -1,7 +1,8 @@
 // Owns the child processes of `npm run dev`: each runs in its own process group (so a Ctrl-C reaches
 // only the supervisor, which stops them in order, and grandchildren such as tsx's node go with them),
 // its output is prefixed with its name, and a child that dies on its own is reported by name.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 
 export interface ProcessSpec {
@@ -52,6 +53,8 @@ interface Entry {
   spec: ProcessSpec;
   child: ChildProcess;
   process: SupervisedProcess;
+  /** Resolves when its output streams have closed too (all its output has been printed). */
+  closed: Promise<void>;
   done: boolean;
 }
 
@@ -114,7 +117,11 @@ export class Supervisor {
         listeners.push(listener);
       },
     };
-    const entry: Entry = { spec, child, process: handle, done: false };
+    const closed = new Promise<void>((resolve) => {
+      child.once('close', () => resolve());
+      child.once('error', () => resolve());
+    });
+    const entry: Entry = { spec, child, process: handle, closed, done: false };
     this.entries.push(entry);
     void exited.then((exit) => {
       entry.done = true;
@@ -168,6 +175,10 @@ export class Supervisor {
     }
     // Anything the leader left behind in its group (a grandchild that ignored SIGTERM) goes too.
     signalGroup(entry.child, 'SIGKILL');
+    // Let its last lines ("worker stopped") reach the screen before the next child is stopped.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([entry.closed, new Promise((resolve) => (timer = setTimeout(resolve, 1000)))]);
+    clearTimeout(timer);
   }
 
   private print(name: string, line: string): void {
@@ -218,4 +229,47 @@ export function waitForLine(
       }
     });
   });
+}
+
+/** The parent pid of `pid`, or undefined when `pid` is gone or a zombie (Linux /proc, else `ps`). */
+export function parentOf(pid: number): number | undefined {
+  if (existsSync('/proc/self/stat')) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      // Fields after the command name, which is in parentheses and may hold spaces: state, ppid, ...
+      const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return state === 'Z' ? undefined : Number(ppid);
+    } catch {
+      return undefined;
+    }
+  }
+  const ps = spawnSync('ps', ['-o', 'ppid=', '-p', String(pid)], { encoding: 'utf8' });
+  const ppid = Number.parseInt(ps.stdout?.trim() ?? '', 10);
+  return ps.status === 0 && Number.isFinite(ppid) ? ppid : undefined;
+}
+
+/**
+ * Calls `onOrphaned` once when one of this process's first `depth` ancestors exits or is re-parented.
+ * `kill <pid of npm run dev>` makes npm signal only the shell it runs the script in, and that shell
+ * dies without passing the signal on; without this the stack would run on with nobody to stop it.
+ */
+export function watchAncestors(
+  onOrphaned: (why: string) => void,
+  options: { depth?: number; intervalMs?: number } = {},
+): () => void {
+  const chain: { pid: number; parent: number }[] = [];
+  let pid = process.pid;
+  for (let level = 0; level < (options.depth ?? 3); level += 1) {
+    const parent = parentOf(pid);
+    if (parent === undefined || parent <= 1) break;
+    chain.push({ pid, parent });
+    pid = parent;
+  }
+  const timer = setInterval(() => {
+    const broken = chain.find((link) => parentOf(link.pid) !== link.parent);
+    if (!broken) return;
+    clearInterval(timer);
+    onOrphaned(`the process that launched this one (pid ${broken.parent}) is gone`);
+  }, options.intervalMs ?? 1000);
+  return () => clearInterval(timer);
 }

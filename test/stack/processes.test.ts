@@ -1,9 +1,14 @@
 // Checks the dev stack's process supervisor with ordinary shell processes: output prefixed by name,
 // whole process groups stopped (grandchildren included), a stubborn child killed after its grace, and
 // a child that dies on its own reported by name.
-import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
-import { ChildExitedError, type Exit, Supervisor, waitForLine } from '../../scripts/lib/processes';
+import { projectRoot } from '../../scripts/lib/binaries';
+import { ChildExitedError, type Exit, parentOf, Supervisor, waitForLine } from '../../scripts/lib/processes';
 
 /** Running, as opposed to gone or a zombie waiting for a parent that may never reap it. */
 function isAlive(pid: number): boolean {
@@ -49,9 +54,10 @@ describe('Supervisor', () => {
     const second = supervisor.start({
       name: 'second',
       command: 'sh',
-      args: ['-c', 'trap "echo bye; exit 0" TERM; while :; do sleep 0.05; done'],
+      args: ['-c', 'trap "echo bye; exit 0" TERM; echo ready; while :; do sleep 0.05; done'],
     });
     const [, grandchild] = await waitForLine(first, /grandchild (\d+)/, 3000);
+    await waitForLine(second, /ready/, 3000);
     const order: string[] = [];
     void first.exited.then(() => order.push('first'));
     void second.exited.then(() => order.push('second'));
@@ -104,5 +110,47 @@ describe('Supervisor', () => {
     const error = await supervisor.watch(new Promise<never>(() => {})).catch((caught: unknown) => caught);
     expect((error as Error).message).toMatch(/^ghost could not start: spawn \/no\/such\/program ENOENT/);
     await supervisor.stopAll();
+  });
+});
+
+describe('watchAncestors', () => {
+  it('knows its own parent', () => {
+    expect(parentOf(process.pid)).toBe(process.ppid);
+    expect(parentOf(2 ** 22 + 12345)).toBeUndefined();
+  });
+
+  it('tells a process when the one that launched it is killed, as npm run leaves it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'boxoffice-ancestors-'));
+    const script = join(dir, 'watcher.ts');
+    writeFileSync(
+      script,
+      `import { watchAncestors } from ${JSON.stringify(join(projectRoot, 'scripts/lib/processes.ts'))};
+watchAncestors((why) => { console.log('orphaned: ' + why); process.exit(0); }, { intervalMs: 50 });
+console.log('watching');
+setInterval(() => {}, 1000);
+`,
+    );
+    const tsx = join(projectRoot, 'node_modules', '.bin', 'tsx');
+    // outer shell -> inner shell -> tsx -> node: like npm -> sh -> tsx -> node for `npm run dev`.
+    const outer = spawn('sh', ['-c', `sh -c '"${tsx}" "${script}"' & wait`], {
+      detached: true,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const lines: string[] = [];
+    createInterface({ input: outer.stdout }).on('line', (line) => lines.push(line));
+    try {
+      await eventually(() => lines.includes('watching'), 15_000);
+      // Only the outer shell dies, as when npm is killed and its shell goes without passing it on.
+      process.kill(outer.pid ?? 0, 'SIGKILL');
+      await eventually(() => lines.some((line) => line.startsWith('orphaned: ')), 5000);
+      expect(lines.find((line) => line.startsWith('orphaned: '))).toMatch(/launched this one .* is gone/);
+    } finally {
+      try {
+        process.kill(-(outer.pid ?? 0), 'SIGKILL');
+      } catch {
+        // already gone
+      }
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
