@@ -71,7 +71,10 @@ export interface Transition {
   changes: SeatChange[];
 }
 
-/** Anything that runs a query: a pool for a standalone statement, a client inside a transaction. */
+/**
+ * Anything that runs a query: a pool for a standalone statement, a client inside a transaction. The
+ * transitions run as named statements, parsed and planned once per connection, not once per call.
+ */
 export type Queryable = Pool | PoolClient;
 
 /** Bounds shared by the API's schemas and the activities' own checks. */
@@ -199,9 +202,10 @@ export async function holdSeatsTx(
 ): Promise<HoldResult & { changes: SeatChange[]; repeat: boolean }> {
   const request = checkSeatRequest(input.request);
   const explicit = 'seatIds' in request;
-  const { rows } = await q.query<{ outcome: HoldOutcome }>(
-    'select hold_seats($1, $2, $3, $4::text[], $5, $6, $7, $8) as outcome',
-    [
+  const { rows } = await q.query<{ outcome: HoldOutcome }>({
+    name: 'inventory.hold',
+    text: 'select hold_seats($1, $2, $3, $4::text[], $5, $6, $7, $8) as outcome',
+    values: [
       input.eventId,
       input.reservationId,
       input.buyerId,
@@ -211,7 +215,7 @@ export async function holdSeatsTx(
       explicit ? null : (request.adjacent ?? false),
       input.actor ?? input.buyerId,
     ],
-  );
+  });
   const outcome = rows[0]?.outcome;
   if (!outcome) throw new Error('hold_seats returned no row');
   if (outcome.error !== undefined) throw holdRejection(input.eventId, outcome);
@@ -241,14 +245,15 @@ export async function holdSeatsTx(
  */
 export async function commitSeatsTx(client: Queryable, input: CommitInput): Promise<Transition> {
   const { reservationId, orderId } = input;
-  const owned = await client.query<ChangeRow & { order_id: string | null }>(
-    `select event_id, seat_id, section_id, status, version, order_id
+  const owned = await client.query<ChangeRow & { order_id: string | null }>({
+    name: 'inventory.commit.lock',
+    text: `select event_id, seat_id, section_id, status, version, order_id
        from seats
       where reservation_id = $1
       order by event_id, seat_id
         for update`,
-    [reservationId],
-  );
+    values: [reservationId],
+  });
   const notHeld = (message: string, details: Record<string, unknown> = {}) =>
     new DomainError('SEATS_NOT_HELD', message, { reservationId, ...details });
   if (owned.rows.length === 0) throw notHeld(`reservation ${reservationId} holds no seats`);
@@ -275,8 +280,9 @@ export async function commitSeatsTx(client: Queryable, input: CommitInput): Prom
   if (held.length === 0) {
     return { seatIds: alreadySold.map((row) => row.seat_id), changes: alreadySold.map(toChange) };
   }
-  const sold = await client.query<ChangeRow>(
-    `with sold as (
+  const sold = await client.query<ChangeRow>({
+    name: 'inventory.commit.sell',
+    text: `with sold as (
        update seats s
           set status = 'sold', order_id = $2, held_until = null, version = s.version + 1
         where s.reservation_id = $1 and s.status = 'held'
@@ -286,8 +292,8 @@ export async function commitSeatsTx(client: Queryable, input: CommitInput): Prom
        select event_id, seat_id, 'held', 'sold', $1, $2, $3, 'payment succeeded' from sold
      )
      select * from sold order by event_id, seat_id`,
-    [reservationId, orderId, input.actor ?? 'checkout'],
-  );
+    values: [reservationId, orderId, input.actor ?? 'checkout'],
+  });
   if (sold.rows.length !== held.length) {
     // Only possible without the row locks of a transaction: never report a partial commit as success.
     throw notHeld(`reservation ${reservationId} lost seats while committing`);
@@ -304,8 +310,9 @@ export async function commitSeatsTx(client: Queryable, input: CommitInput): Prom
  * held and returns no seats. Never touches sold seats or seats another reservation holds.
  */
 export async function releaseSeatsTx(q: Queryable, input: ReleaseInput): Promise<Transition> {
-  const { rows } = await q.query<ChangeRow>(
-    `with target as (
+  const { rows } = await q.query<ChangeRow>({
+    name: 'inventory.release',
+    text: `with target as (
        select event_id, seat_id from seats
         where reservation_id = $1 and status = 'held'
         order by event_id, seat_id
@@ -322,8 +329,8 @@ export async function releaseSeatsTx(q: Queryable, input: ReleaseInput): Promise
        select event_id, seat_id, 'held', 'available', $1, $2, $3 from released
      )
      select * from released order by event_id, seat_id`,
-    [input.reservationId, input.actor, input.reason],
-  );
+    values: [input.reservationId, input.actor, input.reason],
+  });
   return { seatIds: rows.map((row) => row.seat_id), changes: rows.map(toChange) };
 }
 
@@ -332,8 +339,9 @@ export async function releaseSeatsTx(q: Queryable, input: ReleaseInput): Promise
  * sold to that order are left alone, so a repeat voids nothing more; the result names what moved.
  */
 export async function voidSeatsTx(q: Queryable, input: VoidInput): Promise<Transition> {
-  const { rows } = await q.query<ChangeRow>(
-    `with target as (
+  const { rows } = await q.query<ChangeRow>({
+    name: 'inventory.void',
+    text: `with target as (
        select event_id, seat_id, reservation_id from seats
         where event_id = $1 and order_id = $2 and seat_id = any($3::text[]) and status = 'sold'
         order by seat_id
@@ -350,8 +358,8 @@ export async function voidSeatsTx(q: Queryable, input: VoidInput): Promise<Trans
        select event_id, seat_id, 'sold', 'available', reservation_id, $2, $4, $5 from voided
      )
      select event_id, seat_id, section_id, status, version from voided order by seat_id`,
-    [input.eventId, input.orderId, input.seatIds, input.actor, input.reason],
-  );
+    values: [input.eventId, input.orderId, input.seatIds, input.actor, input.reason],
+  });
   return { seatIds: rows.map((row) => row.seat_id), changes: rows.map(toChange) };
 }
 
