@@ -1,0 +1,69 @@
+// Checks what a person sees when the API or the worker is started with bad configuration: exit code 1
+// and a single line on stderr that names the variable, before anything is dialled.
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { projectRoot } from '../../scripts/lib/binaries';
+
+const tsx = join(projectRoot, 'node_modules', '.bin', 'tsx');
+
+/** Runs `entry` with exactly `env` (plus PATH and HOME) and collects its exit code and stderr. */
+function run(entry: string, env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(tsx, [entry], {
+      cwd: projectRoot,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.once('error', reject);
+    child.once('exit', (code) => resolve({ code, stderr }));
+  });
+}
+
+const valid = {
+  AUTH_JWT_SECRET: 'a-secret-of-sixteen+',
+  STRIPE_SECRET_KEY: 'sk_test_123',
+  // Nothing listens here; a config error must be reported before any of these is dialled.
+  DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none',
+  REDIS_URL: 'redis://127.0.0.1:1',
+  TEMPORAL_ADDRESS: '127.0.0.1:1',
+};
+
+describe('a bad environment', () => {
+  it.each([
+    ['api/server.ts', 'boxoffice-api'],
+    ['workers/main.ts', 'boxoffice-worker'],
+  ])('stops %s with one line naming a missing AUTH_JWT_SECRET', async (entry, name) => {
+    const { AUTH_JWT_SECRET: _, ...withoutSecret } = valid;
+    const { code, stderr } = await run(entry, withoutSecret);
+    expect(code).toBe(1);
+    const lines = stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(new RegExp(`^${name}: invalid configuration: .*AUTH_JWT_SECRET is required`));
+  });
+
+  it('stops the API with one line naming a malformed DATABASE_URL', async () => {
+    const { code, stderr } = await run('api/server.ts', { ...valid, DATABASE_URL: 'mysql://127.0.0.1/x' });
+    expect(code).toBe(1);
+    const lines = stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain('DATABASE_URL must be a URL starting with postgres:// or postgresql://');
+  });
+
+  it('names every bad variable at once in that line', async () => {
+    const { code, stderr } = await run('api/server.ts', {
+      ...valid,
+      PORT: 'eighty',
+      STRIPE_SECRET_KEY: 'pk_x',
+    });
+    expect(code).toBe(1);
+    const lines = stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain('PORT');
+    expect(lines[0]).toContain('STRIPE_SECRET_KEY must look like sk_test_... or sk_live_...');
+  });
+});
