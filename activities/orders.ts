@@ -3,7 +3,13 @@
 import type { Config } from '../src/config';
 import { type Pool, withTransaction } from '../src/db';
 import type { SeatMap } from '../src/seat-map';
-import { insertOrderTx, upsertReservation } from '../src/store/orders';
+import {
+  findOrder,
+  findReservation,
+  insertOrderTx,
+  type ReservationRow,
+  upsertReservation,
+} from '../src/store/orders';
 import { commitSeatsTx } from '../src/store/seats';
 import { signTicket } from '../src/tickets';
 import type { ReservationView } from '../workflows/reservation-contract';
@@ -21,10 +27,22 @@ export interface CompleteSaleInput {
   actor: string;
 }
 
+export interface LoadedReservation extends ReservationRow {
+  order?: { id: string; paymentIntentId: string };
+}
+
 export function createOrderActivities(deps: { config: Config; pool: Pool; seatMap: SeatMap }) {
   return withDomainFailures({
     async recordReservation(view: ReservationView): Promise<void> {
       await upsertReservation(deps.pool, view);
+    },
+
+    /** The reservation as Postgres recorded it, with its order if it has one (late payments start here). */
+    async loadReservation(input: { reservationId: string }): Promise<LoadedReservation | undefined> {
+      const reservation = await findReservation(deps.pool, input.reservationId);
+      if (!reservation) return undefined;
+      const order = reservation.orderId ? await findOrder(deps.pool, reservation.orderId) : undefined;
+      return { ...reservation, order: order && { id: order.id, paymentIntentId: order.paymentIntentId } };
     },
 
     /** held -> sold and the order with its tickets, all or nothing; SEATS_NOT_HELD when the hold is gone. */

@@ -24,6 +24,7 @@ import { eventRoutes } from './routes/events';
 import { healthRoutes } from './routes/health';
 import { orderRoutes } from './routes/orders';
 import { reservationRoutes } from './routes/reservations';
+import { webhookRoutes } from './routes/webhooks';
 import { validationHook } from './validation';
 
 export interface AppDeps {
@@ -102,6 +103,7 @@ export function createApp(deps: AppDeps) {
     }),
   );
   app.route('/', orderRoutes({ jwtSecret, pool: deps.pool }));
+  app.route('/', webhookRoutes(deps));
 
   app.doc31('/openapi.json', {
     openapi: '3.1.0',

@@ -79,10 +79,30 @@ export function createCheckout({ temporal, config, pool }: CheckoutDeps) {
   const handleOf = (reservationId: string): WorkflowHandle<typeof reservationWorkflow> =>
     temporal.workflow.getHandle<typeof reservationWorkflow>(reservationId);
 
+  /** An ended reservation may still have been sold by a late payment (workflows/late-payment.ts). */
+  async function lateSaleOf(view: ReservationView): Promise<ReservationView> {
+    if (
+      !terminalStatuses.includes(view.status) ||
+      view.status === 'CONFIRMED' ||
+      view.status === 'REJECTED'
+    ) {
+      return view;
+    }
+    const row = await findReservation(pool, view.id);
+    if (row?.status !== 'CONFIRMED' || !row.orderId) return view;
+    return {
+      ...view,
+      status: 'CONFIRMED',
+      orderId: row.orderId,
+      reason: 'paid after the hold ended; the seats were sold again',
+    };
+  }
+
   /** Reads the reservation from its workflow; a workflow Temporal no longer has is read from Postgres. */
   async function read(reservationId: string): Promise<ReservationView> {
     try {
-      return await handleOf(reservationId).query(statusQuery);
+      const view = await handleOf(reservationId).query(statusQuery);
+      return lateSaleOf(view);
     } catch (error) {
       if (!(error instanceof WorkflowNotFoundError)) throw error;
       const row = await findReservation(pool, reservationId);

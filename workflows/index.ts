@@ -1,3 +1,4 @@
 // Owns the workflow bundle's entry point: every workflow type the worker registers.
+export { latePaymentWorkflow } from './late-payment';
 export { probeWorkflow } from './probe';
 export { reservationWorkflow } from './reservation';

@@ -21,6 +21,7 @@ import type { OrderActivities } from '../activities/orders';
 import type { PaymentActivities } from '../activities/payments';
 import { isErrorCode } from '../src/errors';
 import { gatewayCall, inventoryStep, mustComplete } from './activity-options';
+import { settleLatePayment } from './late-payment';
 import {
   cancelUpdate,
   confirmUpdate,
@@ -57,7 +58,8 @@ type Command =
   | { kind: 'cancel' }
   | { kind: 'forceRelease'; request: SupportRequest }
   | { kind: 'forceConfirm'; request: ForceConfirmRequest }
-  | { kind: 'extendHold'; request: SupportRequest & { seconds?: number } };
+  | { kind: 'extendHold'; request: SupportRequest & { seconds?: number } }
+  | { kind: 'paymentSucceeded'; paymentIntentId: string };
 
 type AttemptResult =
   | { kind: 'confirmed' }
@@ -86,16 +88,37 @@ function businessFailure(code: string, message: string, view?: ReservationView):
 }
 
 export async function reservationWorkflow(input: ReservationInput): Promise<ReservationView> {
-  const { holdSeats, recordReservation } = proxyLocalActivities<InventoryActivities & OrderActivities>(
-    inventoryStep,
-  );
-  const { releaseSeats, extendHold, completeSale } = proxyActivities<InventoryActivities & OrderActivities>(
-    mustComplete,
-  );
+  // One proxy per step, so each activity carries a summary naming its step in the Temporal UI.
+  const { holdSeats } = proxyLocalActivities<InventoryActivities>({
+    ...inventoryStep,
+    summary: 'hold seats',
+  });
+  const { recordReservation } = proxyLocalActivities<OrderActivities>({
+    ...inventoryStep,
+    summary: 'record reservation',
+  });
+  const { releaseSeats } = proxyActivities<InventoryActivities>({
+    ...mustComplete,
+    summary: 'release seats',
+  });
+  const { extendHold } = proxyActivities<InventoryActivities>({ ...mustComplete, summary: 'extend hold' });
+  const { completeSale } = proxyActivities<OrderActivities>({
+    ...mustComplete,
+    summary: 'commit seats, create order',
+  });
   const gateway = proxyActivities<PaymentActivities>(gatewayCall(input.payments.taskQueue));
   const { refundPayment } = proxyActivities<PaymentActivities>({
     ...mustComplete,
     taskQueue: input.payments.taskQueue,
+    summary: 'refund the charge',
+  });
+  const { verifyPayment } = proxyActivities<PaymentActivities>({
+    ...gatewayCall(input.payments.taskQueue),
+    summary: 'verify payment with Stripe',
+  });
+  const { reconcilePayment } = proxyActivities<PaymentActivities>({
+    ...gatewayCall(input.payments.taskQueue),
+    summary: 'reconcile payment with Stripe',
   });
 
   // ---- State -------------------------------------------------------------------------------------
@@ -119,6 +142,7 @@ export async function reservationWorkflow(input: ReservationInput): Promise<Rese
   let confirmInFlight = false;
 
   const isTerminal = () => terminalStatuses.includes(view.status);
+  const soldWith = () => (view.status === 'CONFIRMED' ? view.payment?.paymentIntentId : undefined);
   // Handlers return copies: the workflow sandbox has no structuredClone, and the view is plain JSON.
   const snapshot = (): ReservationView => JSON.parse(JSON.stringify(view));
 
@@ -274,6 +298,9 @@ export async function reservationWorkflow(input: ReservationInput): Promise<Rese
   });
   setHandler(paymentOutcomeSignal, (outcome) => {
     asyncOutcomes.set(outcome.paymentIntentId, outcome);
+    // Money that arrives outside an awaited attempt (a late webhook) is never kept silently.
+    if (outcome.status === 'succeeded')
+      commands.push({ kind: 'paymentSucceeded', paymentIntentId: outcome.paymentIntentId });
   });
 
   // ---- Saga steps --------------------------------------------------------------------------------
@@ -375,7 +402,7 @@ export async function reservationWorkflow(input: ReservationInput): Promise<Rese
     }
     // Timeout, force-release or an unexpected failure: ask Stripe what really happened before deciding.
     const truth = await CancellationScope.nonCancellable(() =>
-      gateway.reconcilePayment({ reservationId: view.id, attempt }),
+      reconcilePayment({ reservationId: view.id, attempt }),
     );
     if (truth.paymentIntentId)
       view.payment = { ...view.payment, attempts: attempt, paymentIntentId: truth.paymentIntentId };
@@ -399,7 +426,7 @@ export async function reservationWorkflow(input: ReservationInput): Promise<Rese
     if (arrived && outcome?.status === 'succeeded') return { kind: 'succeeded', paymentIntentId };
     if (arrived && outcome?.status === 'failed')
       return { kind: 'declined', message: outcome.error ?? 'payment failed' };
-    const truth = await gateway.reconcilePayment({ reservationId: view.id, attempt });
+    const truth = await reconcilePayment({ reservationId: view.id, attempt });
     if (truth.status === 'succeeded') return { kind: 'succeeded', paymentIntentId };
     const forced = commands.find((c) => c.kind === 'forceRelease');
     if (forced?.kind === 'forceRelease') return { kind: 'forceReleased', request: forced.request };
@@ -453,7 +480,7 @@ export async function reservationWorkflow(input: ReservationInput): Promise<Rese
 
   async function forceConfirm(request: ForceConfirmRequest): Promise<void> {
     try {
-      await gateway.verifyPayment({
+      await verifyPayment({
         paymentIntentId: request.paymentIntentId,
         amount: view.amount,
         currency: view.currency,
@@ -472,6 +499,24 @@ export async function reservationWorkflow(input: ReservationInput): Promise<Rese
     };
     noteSupportAction('forceConfirm', request, `confirmed with ${request.paymentIntentId}`);
     await sell(request.paymentIntentId, request.operator);
+  }
+
+  /** A charge that succeeded outside an awaited attempt: sell with it if Stripe confirms it is ours. */
+  async function acceptPayment(paymentIntentId: string): Promise<void> {
+    try {
+      await verifyPayment({
+        paymentIntentId,
+        amount: view.amount,
+        currency: view.currency,
+        reservationId: view.id,
+      });
+    } catch (error) {
+      if (failureCode(error) !== 'PAYMENT_NOT_VERIFIED') throw error;
+      log.warn('asynchronous payment not verified', { paymentIntentId, error: failureMessage(error) });
+      return;
+    }
+    view.payment = { ...view.payment, attempts: view.payment?.attempts ?? 0, paymentIntentId };
+    await sell(paymentIntentId, 'payment-webhook');
   }
 
   async function extend(request: SupportRequest & { seconds?: number }): Promise<void> {
@@ -540,11 +585,27 @@ export async function reservationWorkflow(input: ReservationInput): Promise<Rese
       case 'extendHold':
         await extend(command.request);
         break;
+      case 'paymentSucceeded':
+        await acceptPayment(command.paymentIntentId);
+        break;
     }
   }
 
-  // Support actions that arrived too late are answered in the record, never dropped silently.
+  // Support actions that arrived too late are answered in the record, never dropped silently; a charge
+  // that succeeded after the reservation ended is settled: seats again if free, otherwise a refund.
   for (const command of commands.splice(0)) {
+    if (command.kind === 'paymentSucceeded' && command.paymentIntentId !== soldWith()) {
+      const outcome = await settleLatePayment(
+        {
+          reservationId: view.id,
+          paymentIntentId: command.paymentIntentId,
+          paymentTaskQueue: input.payments.taskQueue,
+        },
+        { alreadySoldWith: soldWith() },
+      );
+      log.info('late payment settled', { paymentIntentId: command.paymentIntentId, outcome });
+      continue;
+    }
     if (command.kind === 'forceRelease' || command.kind === 'forceConfirm' || command.kind === 'extendHold') {
       noteSupportAction(
         command.kind,

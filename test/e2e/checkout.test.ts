@@ -1,92 +1,24 @@
 // End to end through HTTP: the real app, the real worker (bundled workflows, real activities), Postgres,
 // Redis, the Temporal dev server and stripe-mock behind the payment fixture. Nothing is mocked.
 import { randomUUID } from 'node:crypto';
-import { NativeConnection, type Worker } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createLogger } from '../../src/logger';
-import { createStripe } from '../../src/stripe';
-import { createWorkers } from '../../workers/workers';
-import { bearer, connectTestStores, createTestApp, testConfig } from '../support/app';
-import { connectTestTemporal, type TestTemporal, uniqueTaskQueue } from '../support/temporal';
-
-type App = ReturnType<typeof createTestApp>;
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bearer } from '../support/app';
+import { startTestStack, type TestStack } from '../support/stack';
 
 describe('checkout end to end', () => {
-  // The API and the worker are separate processes in production: each gets its own pool here too.
-  const stores = connectTestStores(20);
-  const workerStores = connectTestStores(20);
-  let temporal: TestTemporal;
-  let app: App;
-  let workers: Worker[];
-  let running: Promise<unknown>;
-  let workerConnection: NativeConnection;
-  const taskQueue = uniqueTaskQueue('e2e');
-
+  let stack: TestStack;
   beforeAll(async () => {
-    temporal = await connectTestTemporal();
-    const config = testConfig({
-      TEMPORAL_TASK_QUEUE: taskQueue,
-      TEMPORAL_PAYMENT_TASK_QUEUE: `${taskQueue}-payments`,
-      STRIPE_API_URL: inject('stripeApiUrl'),
-      STRIPE_SECRET_KEY: 'sk_test_e2e',
-      PAYMENT_RATE_LIMIT_PER_SECOND: '200',
-      API_WAIT_MS: '20000',
-    });
-    const stripe = createStripe(config.stripe);
-    const log = createLogger('error', 'e2e');
-    app = createTestApp({ ...stores, temporal: temporal.client, stripe, config, log });
-    workerConnection = await NativeConnection.connect({ address: inject('temporalAddress') });
-    workers = await createWorkers({
-      connection: workerConnection,
-      config,
-      deps: { config, pool: workerStores.pool, redis: workerStores.redis, stripe, log },
-      workflowBundlePath: inject('workflowBundlePath'),
-    });
-    running = Promise.all(workers.map((worker) => worker.run()));
+    stack = await startTestStack();
   });
-
   afterAll(async () => {
-    for (const worker of workers) worker.shutdown();
-    await running;
-    await workerConnection.close();
-    await temporal.close();
-    await stores.close();
-    await workerStores.close();
+    await stack.stop();
   });
+  const call: TestStack['call'] = (...args) => stack.call(...args);
 
-  async function call(
-    method: string,
-    path: string,
-    token: string,
-    body?: unknown,
-    headers: Record<string, string> = {},
-  ) {
-    const response = await app.request(path, {
-      method,
-      headers: { authorization: token, 'content-type': 'application/json', ...headers },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    return { status: response.status, body: text ? JSON.parse(text) : undefined };
-  }
-
-  async function createEvent(seats: number, holdSeconds = 600) {
-    const organizer = await bearer('org-e2e', 'organizer');
-    const created = await call('POST', '/v1/events', organizer, {
-      name: `E2E ${randomUUID().slice(0, 6)}`,
-      venue: 'Test Hall',
-      startsAt: new Date(Date.now() + 30 * 86_400_000).toISOString(),
-      currency: 'EUR',
-      holdSeconds,
-      maxSeatsPerBuyer: 4,
-      sections: [{ id: 'A', name: 'Floor', price: 4200, rows: [{ id: '1', seats }] }],
-    });
-    expect(created.status).toBe(201);
-    return created.body as { id: string };
-  }
+  const createEvent = (seats: number, holdSeconds?: number) => stack.createEvent(seats, holdSeconds);
 
   async function seatStatuses(eventId: string) {
-    const { rows } = await stores.pool.query<{ status: string; n: number }>(
+    const { rows } = await stack.stores.pool.query<{ status: string; n: number }>(
       'select status, count(*)::int as n from seats where event_id = $1 group by status',
       [eventId],
     );
@@ -132,7 +64,7 @@ describe('checkout end to end', () => {
       await bearer('mallory', 'buyer'),
     );
     expect(stranger.status).toBe(404);
-    const { rows } = await stores.pool.query('select status from payments where reservation_id = $1', [
+    const { rows } = await stack.stores.pool.query('select status from payments where reservation_id = $1', [
       held.body.id,
     ]);
     expect(rows).toEqual([{ status: 'SUCCEEDED' }]);
@@ -190,7 +122,7 @@ describe('checkout end to end', () => {
     );
     expect(held.status).toBe(201);
     expect(await seatStatuses(event.id)).toMatchObject({ held: 1 });
-    await temporal.client.workflow.getHandle(held.body.id).result();
+    await stack.temporal.client.workflow.getHandle(held.body.id).result();
     expect((await call('GET', `/v1/reservations/${held.body.id}`, buyer)).body.status).toBe('EXPIRED');
     expect(await seatStatuses(event.id)).toEqual({ available: 3 });
     const map = await call('GET', `/v1/events/${event.id}/seats`, buyer);
@@ -253,7 +185,7 @@ describe('checkout end to end', () => {
     expect(winners.every((attempt) => attempt.confirmed?.status === 200)).toBe(true);
     expect(await seatStatuses(event.id)).toEqual({ sold: seats });
 
-    const { rows: payments } = await stores.pool.query<{ reservation_id: string; n: number }>(
+    const { rows: payments } = await stack.stores.pool.query<{ reservation_id: string; n: number }>(
       `select p.reservation_id, count(*)::int as n from payments p
          join reservations r on r.id = p.reservation_id
         where r.event_id = $1 and p.status = 'SUCCEEDED' group by p.reservation_id`,
@@ -261,7 +193,7 @@ describe('checkout end to end', () => {
     );
     expect(payments).toHaveLength(seats);
     expect(payments.every((row) => row.n === 1)).toBe(true);
-    const { rows: oversold } = await stores.pool.query(
+    const { rows: oversold } = await stack.stores.pool.query(
       `select seat_id from tickets where event_id = $1 group by seat_id having count(*) > 1`,
       [event.id],
     );

@@ -1,10 +1,11 @@
 // The checkout saga on a real Temporal dev server, driven through the API's own client module, with
 // in-memory activities so each branch (decline, hang, failed commit) can be steered.
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Worker } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type Checkout, createCheckout } from '../../api/checkout';
 import { loadConfig } from '../../src/config';
 import { createPool, type Pool } from '../../src/db';
@@ -105,8 +106,13 @@ describe('reservation workflow', () => {
     const result = await handle(id).result();
     if (process.env.RECORD_HISTORIES) {
       mkdirSync(historiesDir, { recursive: true });
-      const history = await handle(id).fetchHistory();
-      writeFileSync(join(historiesDir, `${name}.json`), JSON.stringify({ workflowId: id, history }));
+      // Temporal's own JSON history format, as support exports it from the CLI.
+      const history = execFileSync(
+        process.env.TEMPORAL_CLI_PATH ?? 'temporal',
+        ['workflow', 'show', '--workflow-id', id, '--address', inject('temporalAddress'), '--output', 'json'],
+        { encoding: 'utf8' },
+      );
+      writeFileSync(join(historiesDir, `${name}.json`), history);
     }
     return result;
   }

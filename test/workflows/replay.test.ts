@@ -1,0 +1,37 @@
+// Guards determinism: recorded histories of every saga path (test/workflows/histories, recorded with
+// RECORD_HISTORIES=1 from reservation.test.ts) must replay against today's workflow code. A change that
+// would break running reservations fails here; wrap such changes in patched().
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Worker } from '@temporalio/worker';
+import { describe, expect, inject, it } from 'vitest';
+
+const historiesDir = join(import.meta.dirname, 'histories');
+const recorded = readdirSync(historiesDir).filter((name) => name.endsWith('.json'));
+
+describe('workflow replay', () => {
+  it('has a recorded history for every saga path', () => {
+    expect(recorded.map((name) => name.replace(/\.json$/, '')).sort()).toEqual([
+      'cancelled',
+      'cancelled-during-payment',
+      'commit-failed-refunded',
+      'confirmed',
+      'declined-then-confirmed',
+      'expired',
+      'force-confirmed',
+      'force-released',
+      'payment-timeout-charged',
+      'payment-timeout-not-charged',
+    ]);
+  });
+
+  it.each(recorded)('replays %s without nondeterminism', async (name) => {
+    // The worker converts Temporal's JSON history format itself.
+    const history: unknown = JSON.parse(readFileSync(join(historiesDir, name), 'utf8'));
+    await Worker.runReplayHistory(
+      { workflowBundle: { codePath: inject('workflowBundlePath') } },
+      history,
+      name,
+    );
+  });
+});

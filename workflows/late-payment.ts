@@ -1,0 +1,132 @@
+// Owns what happens to money that arrives after its reservation ended (a late webhook after expiry,
+// cancel or force-release): the seats are held again and sold if they are still free, otherwise the
+// charge is refunded. Never kept silently; both paths leave seat_events, order or refund rows.
+import { ActivityFailure, ApplicationFailure, log, proxyActivities } from '@temporalio/workflow';
+import type { InventoryActivities } from '../activities/inventory';
+import type { OrderActivities } from '../activities/orders';
+import type { PaymentActivities } from '../activities/payments';
+import { isErrorCode } from '../src/errors';
+import { gatewayCall, inventoryStep, mustComplete } from './activity-options';
+import { orderIdFor } from './reservation-contract';
+
+export const latePaymentWorkflowType = 'latePaymentWorkflow';
+
+/** One settlement per PaymentIntent, however often Stripe delivers its webhook. */
+export function latePaymentWorkflowId(paymentIntentId: string): string {
+  return `late-payment-${paymentIntentId}`;
+}
+
+export interface LatePaymentInput {
+  reservationId: string;
+  paymentIntentId: string;
+  /** The payment queue (gateway calls are rate limited there). */
+  paymentTaskQueue: string;
+}
+
+export type LatePaymentOutcome = 'already-sold' | 'sold' | 'refunded' | 'refunded-duplicate' | 'not-verified';
+
+function domainCode(error: unknown): string | undefined {
+  const cause = error instanceof ActivityFailure ? error.cause : error;
+  return cause instanceof ApplicationFailure && isErrorCode(cause.type) ? cause.type : undefined;
+}
+
+/** Settles one late charge for a reservation; callable from any workflow. */
+export async function settleLatePayment(
+  input: LatePaymentInput,
+  context: { alreadySoldWith?: string } = {},
+): Promise<LatePaymentOutcome> {
+  const { loadReservation } = proxyActivities<OrderActivities>({
+    ...mustComplete,
+    summary: 'load reservation',
+  });
+  const { completeSale } = proxyActivities<OrderActivities>({
+    ...mustComplete,
+    summary: 'commit seats, create order',
+  });
+  const { holdSeats } = proxyActivities<InventoryActivities>({
+    ...inventoryStep,
+    summary: 'hold the seats again',
+  });
+  const { refundPayment } = proxyActivities<PaymentActivities>({
+    ...mustComplete,
+    taskQueue: input.paymentTaskQueue,
+    summary: 'refund the late charge',
+  });
+  const gateway = proxyActivities<PaymentActivities>({
+    ...gatewayCall(input.paymentTaskQueue),
+    summary: 'verify payment with Stripe',
+  });
+
+  const reservation = await loadReservation({ reservationId: input.reservationId });
+  if (!reservation) {
+    throw ApplicationFailure.nonRetryable(
+      `no reservation ${input.reservationId} for late payment ${input.paymentIntentId}`,
+    );
+  }
+  const refund = (reason: string) =>
+    refundPayment({
+      refundId: `late-${input.paymentIntentId}`,
+      reservationId: reservation.id,
+      paymentIntentId: input.paymentIntentId,
+      amount: reservation.amount,
+      currency: reservation.currency,
+      reason,
+      actor: 'system',
+    });
+
+  const soldWith = context.alreadySoldWith ?? reservation.order?.paymentIntentId;
+  if (soldWith === input.paymentIntentId) return 'already-sold';
+  try {
+    await gateway.verifyPayment({
+      paymentIntentId: input.paymentIntentId,
+      amount: reservation.amount,
+      currency: reservation.currency,
+      reservationId: reservation.id,
+    });
+  } catch (error) {
+    if (domainCode(error) !== 'PAYMENT_NOT_VERIFIED') throw error;
+    log.warn('late payment not verified; nothing to settle', { paymentIntentId: input.paymentIntentId });
+    return 'not-verified';
+  }
+  if (soldWith) {
+    // The reservation was already paid with another charge: this one is a double charge.
+    await refund('second charge for a reservation that was already paid');
+    return 'refunded-duplicate';
+  }
+
+  try {
+    await holdSeats({
+      reservationId: reservation.id,
+      buyerId: reservation.buyerId,
+      eventId: reservation.eventId,
+      request: { seatIds: reservation.seatIds },
+    });
+  } catch (error) {
+    if (!domainCode(error)) throw error;
+    await refund('paid after the reservation ended and its seats were taken');
+    return 'refunded';
+  }
+  try {
+    await completeSale({
+      reservationId: reservation.id,
+      orderId: orderIdFor(reservation.id),
+      eventId: reservation.eventId,
+      buyerId: reservation.buyerId,
+      paymentIntentId: input.paymentIntentId,
+      amount: reservation.amount,
+      currency: reservation.currency,
+      seatIds: reservation.seatIds,
+      actor: 'late-payment',
+    });
+  } catch (error) {
+    if (domainCode(error) !== 'SEATS_NOT_HELD') throw error;
+    await refund('paid after the reservation ended; the seats could not be committed');
+    return 'refunded';
+  }
+  return 'sold';
+}
+
+/** Started by the webhook endpoint when a charge succeeds for a reservation whose workflow has ended. */
+export async function latePaymentWorkflow(input: LatePaymentInput): Promise<LatePaymentOutcome> {
+  return settleLatePayment(input);
+}
