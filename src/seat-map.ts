@@ -3,14 +3,17 @@
 // Postgres stays the judge of who owns a seat; this cache serves reads and the API's fast rejections.
 //
 // Keys, one hash tag per event so a Redis Cluster keeps an event's keys on one slot:
-//   seatmap:{eventId}:sections      JSON [{id, name, price}] in display order; present = the map is complete
-//   seatmap:{eventId}:layout        hash section -> JSON [[seatId, row, number, price], ...] in display order
-//   seatmap:{eventId}:st:{section}  hash seatId -> "<version>:<a|h|s>"
-//   seatmap:{eventId}:counts        hash "<section>:<a|h|s>" -> seats in that state
-//   seatmap:{eventId}:fresh         present (with a TTL) while the map was reconciled with Postgres lately
-//   seatmap:{eventId}:filling       short lock: one process fills an event at a time
+//   seatmap:{eventId}:sections        JSON [{id, name, price}] in display order; present = the map is complete
+//   seatmap:{eventId}:layout          hash section -> JSON [[seatId, row, number, price], ...] in display order
+//   seatmap:{eventId}:offset          hash seatId -> the seat's index in its section's layout
+//   seatmap:{eventId}:st:{section}    hash seatId -> "<version>:<a|h|s>", the judge of which write is newer
+//   seatmap:{eventId}:codes:{section} string, one status letter per seat in layout order, for fast reads
+//   seatmap:{eventId}:counts          hash "<section>:<a|h|s>" -> seats in that state
+//   seatmap:{eventId}:fresh           present (with a TTL) while the map was reconciled with Postgres lately
+//   seatmap:{eventId}:filling         short lock: one process fills an event at a time
 // Every write carries the seat's Postgres `version` and a lower version never overwrites a higher one,
 // so write-through, a concurrent fill and retries commute; counters move only with the seat's status.
+// Layouts never change after an event is created, so each process also keeps the ones it read.
 import { createHash } from 'node:crypto';
 import type { Pool } from './db';
 import type { Logger } from './logger';
@@ -63,24 +66,27 @@ type LayoutEntry = [id: string, row: string, number: string, price: number];
 const statusCode: Record<SeatStatus, string> = { available: 'a', held: 'h', sold: 's' };
 const statusOfCode: Record<string, SeatStatus> = { a: 'available', h: 'held', s: 'sold' };
 
-// KEYS[1] the counts hash; KEYS[1 + i] the status hash of change i.
-// ARGV per change: seatId, section, version, status code.
+// KEYS[1] the counts hash, KEYS[2] the offset hash; then for change i KEYS[1 + 2i] its section's status
+// hash and KEYS[2 + 2i] its section's codes string. ARGV per change: seatId, section, version, status code.
+// The codes string gets the winning status whenever the seat's offset is known (from the fill onwards).
 const applyScript = `
-local counts = KEYS[1]
+local counts, offsets = KEYS[1], KEYS[2]
 local delta = {}
-for i = 1, #KEYS - 1 do
+for i = 1, (#KEYS - 2) / 2 do
+  local statusKey, codesKey = KEYS[1 + 2 * i], KEYS[2 + 2 * i]
   local base = (i - 1) * 4
   local seat, section, version, status = ARGV[base + 1], ARGV[base + 2], tonumber(ARGV[base + 3]), ARGV[base + 4]
-  local key = KEYS[i + 1]
-  local old = redis.call('HGET', key, seat)
+  local old = redis.call('HGET', statusKey, seat)
   local oldVersion, oldStatus = -1, false
   if old then
     local sep = string.find(old, ':', 1, true)
     oldVersion = tonumber(string.sub(old, 1, sep - 1))
     oldStatus = string.sub(old, sep + 1)
   end
+  local current = oldStatus
   if version > oldVersion then
-    redis.call('HSET', key, seat, version .. ':' .. status)
+    redis.call('HSET', statusKey, seat, version .. ':' .. status)
+    current = status
     if oldStatus ~= status then
       if oldStatus then
         delta[section .. ':' .. oldStatus] = (delta[section .. ':' .. oldStatus] or 0) - 1
@@ -88,6 +94,8 @@ for i = 1, #KEYS - 1 do
       delta[section .. ':' .. status] = (delta[section .. ':' .. status] or 0) + 1
     end
   end
+  local offset = redis.call('HGET', offsets, seat)
+  if offset then redis.call('SETRANGE', codesKey, tonumber(offset), current) end
 end
 for field, change in pairs(delta) do
   if change ~= 0 then redis.call('HINCRBY', counts, field, change) end
@@ -97,6 +105,7 @@ return 1
 const applySha = createHash('sha1').update(applyScript).digest('hex');
 
 const fillChunk = 2000;
+const layoutCacheSections = 512;
 const fillLockMs = 30_000;
 
 const keys = (eventId: string) => {
@@ -107,7 +116,9 @@ const keys = (eventId: string) => {
     counts: `${tag}:counts`,
     fresh: `${tag}:fresh`,
     filling: `${tag}:filling`,
+    offset: `${tag}:offset`,
     status: (section: string) => `${tag}:st:${section}`,
+    codes: (section: string) => `${tag}:codes:${section}`,
   };
 };
 
@@ -159,10 +170,10 @@ export function createSeatMap(deps: SeatMapDeps) {
     const k = keys(eventId);
     for (let start = 0; start < changes.length; start += fillChunk) {
       const chunk = changes.slice(start, start + fillChunk);
-      const keyList = [k.counts];
+      const keyList = [k.counts, k.offset];
       const args: (string | number)[] = [];
       for (const change of chunk) {
-        keyList.push(k.status(change.section));
+        keyList.push(k.status(change.section), k.codes(change.section));
         args.push(change.seatId, change.section, change.version, statusCode[change.status]);
       }
       await runApply(keyList, args);
@@ -226,6 +237,14 @@ export function createSeatMap(deps: SeatMapDeps) {
     const layoutFields: string[] = [];
     for (const [section, entries] of layout) layoutFields.push(section, JSON.stringify(entries));
     await redis.hset(k.layout, ...layoutFields);
+    // Offsets before statuses: from here every status write also lands in the codes strings.
+    const offsets: (string | number)[] = [];
+    for (const entries of layout.values()) {
+      for (const [index, [seatId]] of entries.entries()) offsets.push(seatId, index);
+    }
+    for (let start = 0; start < offsets.length; start += fillChunk * 2) {
+      await redis.hset(k.offset, ...offsets.slice(start, start + fillChunk * 2));
+    }
     await writeChanges(
       eventId,
       loaded.seats.map((seat) => ({
@@ -245,16 +264,27 @@ export function createSeatMap(deps: SeatMapDeps) {
       .exec();
   }
 
+  async function tryLock(eventId: string): Promise<boolean> {
+    return (await redis.set(keys(eventId).filling, '1', 'PX', fillLockMs, 'NX')) === 'OK';
+  }
+
+  // Concurrent cold reads of one event in this process share one load from Postgres.
+  const loading = new Map<string, Promise<Loaded | undefined>>();
+  function loadShared(eventId: string): Promise<Loaded | undefined> {
+    const pending = loading.get(eventId) ?? loadFromPostgres(eventId);
+    loading.set(eventId, pending);
+    return pending.finally(() => loading.delete(eventId));
+  }
+
   /**
    * Loads an event's seats from Postgres and, unless another process is already at it, writes them
    * into Redis. Returns what it loaded (undefined: no such event); a Redis failure only skips the write.
    */
   async function fill(eventId: string): Promise<Loaded | undefined> {
-    const loaded = await loadFromPostgres(eventId);
+    const loaded = await loadShared(eventId);
     if (!loaded) return undefined;
     try {
-      const locked = await redis.set(keys(eventId).filling, '1', 'PX', fillLockMs, 'NX');
-      if (locked === 'OK') await writeFill(eventId, loaded);
+      if (await tryLock(eventId)) await writeFill(eventId, loaded);
       redisAnswered();
     } catch (error) {
       redisFailed(error, 'fill');
@@ -262,10 +292,19 @@ export function createSeatMap(deps: SeatMapDeps) {
     return loaded;
   }
 
+  /** A stale map is still served; one process at a time, and once per process, reloads it. */
+  const reconciling = new Set<string>();
   function reconcileInBackground(eventId: string): void {
-    void fill(eventId).catch((error: unknown) =>
-      log.warn({ err: error, eventId }, 'seat map reconcile failed'),
-    );
+    if (reconciling.has(eventId)) return;
+    reconciling.add(eventId);
+    const reconcile = async () => {
+      if (!(await tryLock(eventId))) return;
+      const loaded = await loadFromPostgres(eventId);
+      if (loaded) await writeFill(eventId, loaded);
+    };
+    void reconcile()
+      .catch((error: unknown) => log.warn({ err: error, eventId }, 'seat map reconcile failed'))
+      .finally(() => reconciling.delete(eventId));
   }
 
   function unwrap<T extends unknown[]>(results: [Error | null, unknown][] | null): T {
@@ -275,44 +314,63 @@ export function createSeatMap(deps: SeatMapDeps) {
     }) as T;
   }
 
+  // Layouts are immutable once an event exists: keep the parsed ones, oldest dropped first.
+  const layouts = new Map<string, LayoutEntry[]>();
+  const layoutKey = (eventId: string, section: string) => `${eventId}\u0000${section}`;
+  function rememberLayout(eventId: string, section: string, json: string | null): LayoutEntry[] {
+    const entries = JSON.parse(json ?? '[]') as LayoutEntry[];
+    if (json !== null) {
+      layouts.set(layoutKey(eventId, section), entries);
+      if (layouts.size > layoutCacheSections) layouts.delete(layouts.keys().next().value as string);
+    }
+    return entries;
+  }
+
+  function seatsOf(section: string, layout: LayoutEntry[], codes: string | null): SeatView[] {
+    return layout.map(([id, row, number, price], index) => ({
+      id,
+      section,
+      row,
+      number,
+      price,
+      status: statusOfCode[codes?.[index] ?? 'a'] ?? 'available',
+    }));
+  }
+
   async function readCached(eventId: string, section?: string): Promise<SeatMapView | undefined> {
     const k = keys(eventId);
-    // One round trip for a section; the whole map needs a second one for the sections' statuses.
-    const [sectionsJson, fresh, layoutJson, sectionStatus] =
-      section === undefined
-        ? unwrap<[string | null, number]>(await redis.multi().get(k.sections).exists(k.fresh).exec())
-        : unwrap<[string | null, number, string | null, Record<string, string>]>(
-            await redis
-              .multi()
-              .get(k.sections)
-              .exists(k.fresh)
-              .hget(k.layout, section)
-              .hgetall(k.status(section))
-              .exec(),
-          );
+    if (section !== undefined) {
+      // One round trip: the section's status letters, and its layout unless this process has it.
+      const known = layouts.get(layoutKey(eventId, section));
+      const multi = redis.multi().get(k.sections).exists(k.fresh).get(k.codes(section));
+      if (!known) multi.hget(k.layout, section);
+      const [sectionsJson, fresh, codes, layoutJson] = unwrap<
+        [string | null, number, string | null, string | null]
+      >(await multi.exec());
+      if (!sectionsJson) return undefined;
+      if (fresh === 0) reconcileInBackground(eventId);
+      const layout = known ?? rememberLayout(eventId, section, layoutJson ?? null);
+      return { eventId, seats: seatsOf(section, layout, codes) };
+    }
+    const [sectionsJson, fresh] = unwrap<[string | null, number]>(
+      await redis.multi().get(k.sections).exists(k.fresh).exec(),
+    );
     if (!sectionsJson) return undefined;
     if (fresh === 0) reconcileInBackground(eventId);
-    const seats: SeatView[] = [];
-    const addSection = (id: string, layout: string | null | undefined, status: Record<string, string>) => {
-      for (const [seatId, row, number, price] of JSON.parse(layout ?? '[]') as LayoutEntry[]) {
-        const state = parseStatus(status[seatId])?.status ?? 'available';
-        seats.push({ id: seatId, section: id, row, number, price, status: state });
-      }
-    };
-    if (section !== undefined) {
-      addSection(section, layoutJson, sectionStatus ?? {});
-      return { eventId, seats };
-    }
     const ids = (JSON.parse(sectionsJson) as SectionInfo[]).map((info) => info.id);
-    const pipeline = redis.multi().hgetall(k.layout);
-    for (const id of ids) pipeline.hgetall(k.status(id));
-    const [layout, ...statuses] = unwrap<[Record<string, string>, ...Record<string, string>[]]>(
-      await pipeline.exec(),
-    );
-    ids.forEach((id, index) => {
-      addSection(id, layout[id], statuses[index] ?? {});
+    const known = new Map(ids.map((id) => [id, layouts.get(layoutKey(eventId, id))]));
+    const missing = ids.filter((id) => known.get(id) === undefined);
+    const multi = redis.multi();
+    for (const id of ids) multi.get(k.codes(id));
+    for (const id of missing) multi.hget(k.layout, id);
+    const values = unwrap<(string | null)[]>(await multi.exec());
+    missing.forEach((id, index) => {
+      known.set(id, rememberLayout(eventId, id, values[ids.length + index] ?? null));
     });
-    return { eventId, seats };
+    return {
+      eventId,
+      seats: ids.flatMap((id, index) => seatsOf(id, known.get(id) ?? [], values[index] ?? null)),
+    };
   }
 
   async function availabilityCached(eventId: string): Promise<AvailabilityView | undefined> {

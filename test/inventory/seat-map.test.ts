@@ -84,6 +84,26 @@ describe('seat map', () => {
     ]);
   });
 
+  it('keeps a write-through that overtook a fill reading older rows', async () => {
+    const event = await createTestEvent(pool);
+    // A transition newer than anything the fill will read lands first (the fill's read raced it).
+    await seatMap.applyChanges([
+      { eventId: event.id, seatId: 'A-1-9', section: 'A', status: 'sold', version: 7 },
+    ]);
+
+    await seatMap.fill(event.id);
+
+    const map = await seatMap.cached.read(event.id, 'A');
+    expect(map?.seats.find((seat) => seat.id === 'A-1-9')?.status).toBe('sold');
+    expect((await seatMap.cached.availability(event.id))?.sections[0]).toMatchObject({
+      available: 19,
+      sold: 1,
+    });
+    expect(
+      (await seatMap.cached.read(event.id))?.seats.filter((seat) => seat.status !== 'available'),
+    ).toEqual([{ id: 'A-1-9', section: 'A', row: '1', number: '9', price: 2500, status: 'sold' }]);
+  });
+
   it('repairs a write-through that never arrived once the map goes stale', async () => {
     const quick = createSeatMap({ pool, redis, log, freshSeconds: 1 });
     const event = await createTestEvent(pool);
