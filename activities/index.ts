@@ -10,6 +10,7 @@ import { createInventoryActivities } from './inventory';
 import { createOrderActivities } from './orders';
 import { createPaymentActivities as createGatewayActivities } from './payments';
 import { createProbeActivities } from './probe';
+import { createRefundActivities } from './refunds';
 
 export interface ActivityDeps {
   config: Config;
@@ -27,6 +28,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createProbeActivities(),
     ...createInventoryActivities({ ...deps, seatMap }),
     ...createOrderActivities({ ...deps, seatMap }),
+    ...createRefundActivities({ ...deps, seatMap }),
   };
 }
 

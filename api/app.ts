@@ -20,9 +20,11 @@ import { createCheckout } from './checkout';
 import { createFastRejection } from './fast-rejection';
 import { domainProblem, problem } from './problem';
 import { createBuyerRateLimit } from './rate-limit';
+import { createRefunds } from './refunds';
 import { eventRoutes } from './routes/events';
 import { healthRoutes } from './routes/health';
 import { orderRoutes } from './routes/orders';
+import { refundRoutes } from './routes/refunds';
 import { reservationRoutes } from './routes/reservations';
 import { webhookRoutes } from './routes/webhooks';
 import { validationHook } from './validation';
@@ -103,6 +105,7 @@ export function createApp(deps: AppDeps) {
     }),
   );
   app.route('/', orderRoutes({ jwtSecret, pool: deps.pool }));
+  app.route('/', refundRoutes({ jwtSecret, refunds: createRefunds(deps) }));
   app.route('/', webhookRoutes(deps));
 
   app.doc31('/openapi.json', {

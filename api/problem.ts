@@ -25,6 +25,8 @@ const statusByCode: Record<ErrorCode, ContentfulStatusCode> = {
   ORDER_NOT_FOUND: 404,
   ALREADY_REFUNDED: 409,
   REFUND_EXCEEDS_PAYMENT: 422,
+  // The gateway accepted the refund request but the refund itself failed: support must act.
+  REFUND_FAILED: 502,
   IDEMPOTENCY_KEY_REUSED: 422,
   WEBHOOK_SIGNATURE_INVALID: 400,
   PAYLOAD_TOO_LARGE: 413,
@@ -46,6 +48,7 @@ const titleByStatus: Partial<Record<number, string>> = {
   422: 'Unprocessable Content',
   429: 'Too Many Requests',
   500: 'Internal Server Error',
+  502: 'Bad Gateway',
   503: 'Service Unavailable',
   504: 'Gateway Timeout',
 };
