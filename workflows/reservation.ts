@@ -287,14 +287,28 @@ export async function reservationWorkflow(input: ReservationInput): Promise<Rese
     },
   );
 
+  // Signals can't be refused, and support types them by hand: a missing operator or reason must never
+  // reach an activity (seat_events requires both) and wedge it in retries.
+  const supportRequest = (request: Partial<SupportRequest> | undefined): SupportRequest => ({
+    operator:
+      typeof request?.operator === 'string' && request.operator ? request.operator : 'unknown operator',
+    reason: typeof request?.reason === 'string' && request.reason ? request.reason : 'no reason given',
+  });
   setHandler(forceReleaseSignal, (request) => {
-    commands.push({ kind: 'forceRelease', request });
+    commands.push({ kind: 'forceRelease', request: supportRequest(request) });
   });
   setHandler(forceConfirmSignal, (request) => {
-    commands.push({ kind: 'forceConfirm', request });
+    commands.push({
+      kind: 'forceConfirm',
+      request: { ...supportRequest(request), paymentIntentId: String(request?.paymentIntentId ?? '') },
+    });
   });
   setHandler(extendHoldSignal, (request) => {
-    commands.push({ kind: 'extendHold', request });
+    const seconds = Number(request?.seconds);
+    commands.push({
+      kind: 'extendHold',
+      request: { ...supportRequest(request), seconds: Number.isFinite(seconds) ? seconds : undefined },
+    });
   });
   setHandler(paymentOutcomeSignal, (outcome) => {
     asyncOutcomes.set(outcome.paymentIntentId, outcome);
@@ -479,6 +493,15 @@ export async function reservationWorkflow(input: ReservationInput): Promise<Rese
   }
 
   async function forceConfirm(request: ForceConfirmRequest): Promise<void> {
+    if (!/^pi_\w+$/.test(request.paymentIntentId)) {
+      noteSupportAction(
+        'forceConfirm',
+        request,
+        'rejected: paymentIntentId must be a Stripe PaymentIntent id (pi_...)',
+      );
+      publish(view.status, view.reason);
+      return;
+    }
     try {
       await verifyPayment({
         paymentIntentId: request.paymentIntentId,

@@ -298,6 +298,22 @@ describe('reservation workflow', () => {
     expect(release?.input).toMatchObject({ actor: 'sam' });
   });
 
+  it('takes a hand-typed support signal without operator or reason, and refuses a malformed payment id', async () => {
+    const { view } = await hold(['P-1-1']);
+    await handle(view.id).signal(forceConfirmSignal, { paymentIntentId: 'not-a-pi' } as never);
+    await handle(view.id).signal(forceReleaseSignal, {} as never);
+    const result = await handle(view.id).result();
+    expect(result.status).toBe('RELEASED');
+    expect(result.supportActions?.map((action) => [action.action, action.operator, action.outcome])).toEqual([
+      [
+        'forceConfirm',
+        'unknown operator',
+        'rejected: paymentIntentId must be a Stripe PaymentIntent id (pi_...)',
+      ],
+      ['forceRelease', 'unknown operator', 'released'],
+    ]);
+  });
+
   it('lets support extend a hold and force-confirm only with a verified payment', async () => {
     const { view } = await hold(['M-1-1']);
     const before = Date.parse(view.expiresAt ?? '');
