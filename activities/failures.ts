@@ -1,7 +1,7 @@
 // Owns the one place where domain errors become Temporal failures: a DomainError thrown by an activity
 // becomes a non-retryable ApplicationFailure whose type is the error code; anything else stays a plain
 // error for the retry policy.
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 import { DomainError } from '../src/errors';
 
 export function toTemporalFailure(error: unknown): unknown {
@@ -10,6 +10,8 @@ export function toTemporalFailure(error: unknown): unknown {
       message: error.message,
       type: error.code,
       nonRetryable: true,
+      // An expected business outcome (seats taken, card declined): logged at debug, not as a failure.
+      category: ApplicationFailureCategory.BENIGN,
       details: [error.details],
     });
   }

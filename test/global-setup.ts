@@ -33,7 +33,7 @@ export default async function setup(project: TestProject) {
   await migrate(testDatabaseUrl);
 
   const [temporal, stripeMock, workflowBundlePath] = await Promise.all([
-    startTemporalServer({ log }),
+    startTemporalServer({ log, serverLogLevel: 'error' }),
     startStripeMock({ log }),
     bundleWorkflows(),
   ]);

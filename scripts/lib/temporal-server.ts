@@ -9,6 +9,8 @@ export interface TemporalServerOptions {
   dbFilename?: string;
   port?: number;
   uiPort?: number;
+  /** The server's own log level; tests keep it to errors. */
+  serverLogLevel?: 'debug' | 'info' | 'warn' | 'error';
   log?: (line: string) => void;
 }
 
@@ -44,7 +46,7 @@ export async function startTemporalServer(
       dbFilename: options.dbFilename,
       searchAttributes: searchAttributeKeys,
       extraArgs: temporalDynamicConfig.flatMap((setting) => ['--dynamic-config-value', setting]),
-      log: { format: 'json', level: 'warn' },
+      log: { format: 'json', level: options.serverLogLevel ?? 'warn' },
     },
   });
 }
