@@ -62,8 +62,11 @@ async function withinBudget<T>(work: Promise<T>, budgetMs: number): Promise<Sett
   const timeout = new Promise<Settled<T>>((resolve) => {
     timer = setTimeout(() => resolve({ settled: false }), budgetMs);
   });
+  const answered = work.then((value) => ({ settled: true as const, value }));
+  // After the budget has run out nobody awaits `answered`: its late rejection must not go unhandled.
+  answered.catch(() => {});
   try {
-    return await Promise.race([work.then((value) => ({ settled: true as const, value })), timeout]);
+    return await Promise.race([answered, timeout]);
   } finally {
     clearTimeout(timer);
   }
@@ -203,8 +206,6 @@ export function createCheckout({ temporal, config, pool }: CheckoutDeps) {
         })
         .then(throwIfRejected);
       const outcome = await withinBudget(held, config.apiWaitMs);
-      // Keep a late rejection from surfacing as an unhandled rejection after we answered 202.
-      held.catch(() => {});
       return { ...outcome, reservationId };
     },
 
@@ -231,7 +232,6 @@ export function createCheckout({ temporal, config, pool }: CheckoutDeps) {
           throw error;
         });
       const outcome = await withinBudget(confirmed, config.apiWaitMs);
-      confirmed.catch(() => {});
       return outcome;
     },
 
@@ -252,7 +252,6 @@ export function createCheckout({ temporal, config, pool }: CheckoutDeps) {
           return view;
         });
       const outcome = await withinBudget(cancelled, config.apiWaitMs);
-      cancelled.catch(() => {});
       return outcome;
     },
   };
