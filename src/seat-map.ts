@@ -105,7 +105,8 @@ return 1
 const applySha = createHash('sha1').update(applyScript).digest('hex');
 
 const fillChunk = 2000;
-const layoutCacheSections = 512;
+// Seats of parsed layouts a process keeps (about 100 bytes each): two 200,000-seat venues and more.
+const layoutCacheSeats = 500_000;
 const fillLockMs = 30_000;
 
 const keys = (eventId: string) => {
@@ -316,12 +317,18 @@ export function createSeatMap(deps: SeatMapDeps) {
 
   // Layouts are immutable once an event exists: keep the parsed ones, oldest dropped first.
   const layouts = new Map<string, LayoutEntry[]>();
+  let layoutSeats = 0;
   const layoutKey = (eventId: string, section: string) => `${eventId}\u0000${section}`;
   function rememberLayout(eventId: string, section: string, json: string | null): LayoutEntry[] {
     const entries = JSON.parse(json ?? '[]') as LayoutEntry[];
-    if (json !== null) {
-      layouts.set(layoutKey(eventId, section), entries);
-      if (layouts.size > layoutCacheSections) layouts.delete(layouts.keys().next().value as string);
+    const key = layoutKey(eventId, section);
+    if (json === null || layouts.has(key)) return entries;
+    layouts.set(key, entries);
+    layoutSeats += entries.length;
+    for (const [oldest, dropped] of layouts) {
+      if (layoutSeats <= layoutCacheSeats || oldest === key) break;
+      layouts.delete(oldest);
+      layoutSeats -= dropped.length;
     }
     return entries;
   }
