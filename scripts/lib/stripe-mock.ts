@@ -30,7 +30,16 @@ export async function startStripeMock(
     );
     child.once('error', reject);
   });
-  return { url, stop: () => stopChild(child) };
+  // Whatever ends this process (a forced exit included) must not leave stripe-mock holding its port.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  return {
+    url,
+    stop: async () => {
+      process.removeListener('exit', killOnExit);
+      await stopChild(child);
+    },
+  };
 }
 
 export function stopChild(child: ChildProcess, graceMs = 5000): Promise<void> {
