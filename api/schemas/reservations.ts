@@ -1,6 +1,7 @@
 // Owns the request and response schemas of reservations and orders: they validate requests and
 // document the OpenAPI contract from one source.
 import { z } from '@hono/zod-openapi';
+import { reservationStatuses } from '../../workflows/reservation-contract';
 
 /** The most seats one reservation may ask for; the event's maxSeatsPerBuyer is usually lower. */
 export const maxSeatsPerReservation = 50;
@@ -50,17 +51,7 @@ export const ReservationSchema = z
     id: z.string(),
     eventId: z.string(),
     buyerId: z.string(),
-    status: z.enum([
-      'PENDING',
-      'HELD',
-      'PAYING',
-      'CONFIRMED',
-      'EXPIRED',
-      'CANCELLED',
-      'RELEASED',
-      'REJECTED',
-      'FAILED',
-    ]),
+    status: z.enum(reservationStatuses),
     seats: z.array(z.object({ id: z.string(), price: z.number().int() })),
     amount: z.number().int(),
     currency: z.string(),
