@@ -1,0 +1,72 @@
+// `npm run finance:reconcile -- --event <id> | --since <date> [--out ledger.csv] [--json]`: the
+// reconciliation report of src/finance/reconcile.ts. Writes the CSV ledger to --out (default
+// reconciliation-<scope>.csv), prints the summary (or the whole report as JSON with --json), and exits
+// 1 when there is any discrepancy, 2 on a usage error.
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../src/config';
+import { createPool } from '../src/db';
+import { ledgerCsv, type ReconcileScope, reconcile, summaryText } from '../src/finance/reconcile';
+import { createStripe } from '../src/stripe';
+import { connectTemporalClient } from '../src/temporal';
+
+const usage =
+  'usage: npm run finance:reconcile -- --event <eventId> | --since <ISO date> [--out <ledger.csv>] [--json]\n';
+
+function fail(message: string): never {
+  process.stderr.write(`${message}\n${usage}`);
+  process.exit(2);
+}
+
+function parse(): { scope: ReconcileScope; out: string; json: boolean } {
+  let values: { event?: string; since?: string; out?: string; json?: boolean; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      options: {
+        event: { type: 'string' },
+        since: { type: 'string' },
+        out: { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (error) {
+    fail((error as Error).message);
+  }
+  if (values.help) {
+    process.stdout.write(usage);
+    process.exit(0);
+  }
+  if ((values.event === undefined) === (values.since === undefined))
+    fail('give exactly one of --event or --since');
+  let scope: ReconcileScope;
+  let label: string;
+  if (values.event !== undefined) {
+    if (!values.event) fail('--event needs an event id');
+    scope = { eventId: values.event };
+    label = values.event;
+  } else {
+    const since = new Date(values.since as string);
+    if (Number.isNaN(since.getTime()))
+      fail(`--since ${values.since} is not a date (try 2025-06-01 or an ISO time)`);
+    scope = { since };
+    label = `since-${since.toISOString().replaceAll(':', '')}`;
+  }
+  return { scope, out: values.out ?? `reconciliation-${label}.csv`, json: values.json ?? false };
+}
+
+const { scope, out, json } = parse();
+// The report reads Postgres, Temporal and the gateway; it authenticates nobody, so it needs no JWT secret.
+const config = loadConfig({ AUTH_JWT_SECRET: 'the-report-verifies-no-tokens', ...process.env });
+const pool = createPool(config.databaseUrl, 4);
+const temporal = await connectTemporalClient(config.temporal);
+try {
+  const report = await reconcile({ pool, temporal, stripe: createStripe(config.stripe) }, scope);
+  writeFileSync(out, ledgerCsv(report));
+  process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : summaryText(report));
+  process.stderr.write(`ledger: ${out} (${report.ledger.length} rows)\n`);
+  process.exitCode = report.discrepancies.length > 0 ? 1 : 0;
+} finally {
+  await temporal.connection.close();
+  await pool.end();
+}
