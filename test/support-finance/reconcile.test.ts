@@ -187,6 +187,16 @@ describe('reconciliation report', () => {
       automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
       metadata: { eventId },
     });
+    // Another stray payment, already refunded in the Stripe dashboard: settled, nothing to name.
+    const settled = await stripe.paymentIntents.create({
+      amount: 3000,
+      currency: 'eur',
+      payment_method: 'pm_card_visa',
+      confirm: true,
+      automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
+      metadata: { eventId },
+    });
+    await stripe.refunds.create({ payment_intent: settled.id });
     // And a checkout whose charge succeeded though the reservation ended without a sale.
     const paid = await paidOrder(eventId, ['A-1-1']);
     await withTransaction(pool, async (client) => {
@@ -215,7 +225,7 @@ describe('reconciliation report', () => {
       `${paid.paymentIntentId} kept 4200 EUR for reservation ${paid.reservationId}, and no order stands for it`,
     );
     expect(result.totals).toEqual([
-      { eventId, currency: 'EUR', charged: 8400, refunded: 0, net: 8400, orders: 0, validTickets: 0 },
+      { eventId, currency: 'EUR', charged: 11_400, refunded: 3000, net: 8400, orders: 0, validTickets: 0 },
     ]);
   });
 
