@@ -153,10 +153,27 @@ export function createSeatMap(deps: SeatMapDeps) {
     redisDown = true;
   }
 
+  // Events whose write-through failed: reconciled as soon as Redis answers again (any command, or the
+  // client's reconnect), not only when their `fresh` TTL runs out.
+  const missed = new Set<string>();
+
   function redisAnswered(): void {
     if (redisDown) log.info('Redis answers again: seat map served from Redis');
     redisDown = false;
+    if (missed.size > 0) repairMissed();
   }
+
+  function repairMissed(): void {
+    for (const eventId of missed) {
+      missed.delete(eventId);
+      // Whoever reads the event next (any process) reconciles it, and this process starts at once.
+      void redis.del(keys(eventId).fresh).catch(() => missed.add(eventId));
+      reconcileInBackground(eventId);
+    }
+  }
+  redis.on('ready', () => {
+    if (missed.size > 0) repairMissed();
+  });
 
   async function runApply(keyList: string[], args: (string | number)[]): Promise<void> {
     try {
@@ -194,7 +211,7 @@ export function createSeatMap(deps: SeatMapDeps) {
         await writeChanges(eventId, list);
         redisAnswered();
       } catch (error) {
-        // The `fresh` TTL bounds how long a missed write can show: the next reconcile repairs it.
+        missed.add(eventId);
         redisFailed(error, 'apply');
       }
     }

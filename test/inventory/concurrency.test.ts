@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createInventoryActivities } from '../../activities/inventory';
 import { createLogger } from '../../src/logger';
 import { createSeatMap } from '../../src/seat-map';
@@ -14,6 +14,7 @@ const log = createLogger('silent', 'test');
 const seatMap = createSeatMap({ pool, redis, log });
 const inventory = createInventoryActivities({ pool, redis, log, seatMap });
 
+beforeAll(() => stores.ready);
 afterAll(() => stores.close());
 
 // HOT: 4 rows of 12, where everyone wants to sit. COLD: 2 rows of 5.

@@ -76,6 +76,7 @@ let organizer: string;
 let organizerAuth: string;
 
 beforeAll(async () => {
+  await stores.ready;
   organizer = uniqueId('org');
   organizerAuth = await bearer(organizer, 'organizer');
 });

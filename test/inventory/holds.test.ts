@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createInventoryActivities } from '../../activities/inventory';
 import { withTransaction } from '../../src/db';
 import { createLogger } from '../../src/logger';
@@ -13,6 +13,7 @@ const log = createLogger('silent', 'test');
 const seatMap = createSeatMap({ pool, redis, log });
 const inventory = createInventoryActivities({ pool, redis, log, seatMap });
 
+beforeAll(() => stores.ready);
 afterAll(() => stores.close());
 
 describe('holdSeats', () => {

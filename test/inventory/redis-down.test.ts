@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createInventoryActivities } from '../../activities/inventory';
 import { createLogger } from '../../src/logger';
 import { createRedis } from '../../src/redis';
@@ -15,6 +15,7 @@ const seatMap = createSeatMap({ pool, redis: downRedis, log });
 const app = createTestApp({ pool, redis: downRedis });
 const inventory = createInventoryActivities({ pool, redis: downRedis, log, seatMap });
 
+beforeAll(() => stores.ready);
 afterAll(async () => {
   downRedis.disconnect();
   await stores.close();

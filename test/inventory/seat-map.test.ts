@@ -1,9 +1,11 @@
 import fc from 'fast-check';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../../src/logger';
+import { createRedis } from '../../src/redis';
 import { createSeatMap } from '../../src/seat-map';
 import { holdSeatsTx, type SeatChange, type SeatStatus } from '../../src/store/seats';
 import { connectTestStores } from '../support/app';
+import { testRedisUrl } from '../support/urls';
 import { createTestEvent, section, uniqueId } from './helpers';
 
 const stores = connectTestStores(5);
@@ -11,6 +13,7 @@ const { pool, redis } = stores;
 const log = createLogger('silent', 'test');
 const seatMap = createSeatMap({ pool, redis, log });
 
+beforeAll(() => stores.ready);
 afterAll(() => stores.close());
 
 const statuses: SeatStatus[] = ['available', 'held', 'sold'];
@@ -127,6 +130,35 @@ describe('seat map', () => {
       available: 19,
       held: 1,
     });
+  });
+
+  it('repairs a failed write-through as soon as Redis answers again', async () => {
+    const event = await createTestEvent(pool);
+    await seatMap.fill(event.id);
+    const hold = await holdSeatsTx(pool, {
+      reservationId: uniqueId('res'),
+      buyerId: 'eli',
+      eventId: event.id,
+      request: { seatIds: ['A-2-9', 'A-2-10'] },
+    });
+    // A process whose Redis client is still connecting: its write-through fails at once.
+    const early = createRedis(testRedisUrl);
+    const earlyMap = createSeatMap({ pool, redis: early, log });
+    await earlyMap.applyChanges(hold.changes);
+    expect(
+      (await seatMap.cached.read(event.id, 'A'))?.seats.filter((seat) => seat.status === 'held'),
+    ).toEqual([]);
+
+    await vi.waitFor(
+      async () => {
+        const held = (await seatMap.cached.read(event.id, 'A'))?.seats.filter(
+          (seat) => seat.status === 'held',
+        );
+        expect(held?.map((seat) => seat.id)).toEqual(['A-2-9', 'A-2-10']);
+      },
+      { timeout: 10_000, interval: 100 },
+    );
+    early.disconnect();
   });
 
   it('writes through a transition another module committed', async () => {

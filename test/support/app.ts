@@ -61,18 +61,33 @@ export function createTestApp(options: TestAppOptions) {
   return createApp(testAppDeps(options));
 }
 
-/** Real clients on the test database and Redis db; close them in afterAll. */
-export function connectTestStores(poolSize = 10): { pool: Pool; redis: Redis; close(): Promise<void> } {
+/**
+ * Real clients on the test database and Redis db; await `ready` in beforeAll (the Redis client fails fast
+ * instead of queueing until it is connected) and close them in afterAll.
+ */
+export function connectTestStores(poolSize = 10): {
+  pool: Pool;
+  redis: Redis;
+  ready: Promise<void>;
+  close(): Promise<void>;
+} {
   const pool = createPool(testDatabaseUrl, poolSize);
   const redis = createRedis(testRedisUrl);
   return {
     pool,
     redis,
+    ready: redisReady(redis),
     async close() {
       redis.disconnect();
       await pool.end();
     },
   };
+}
+
+/** Resolves once the client is connected. */
+export function redisReady(redis: Redis): Promise<void> {
+  if (redis.status === 'ready') return Promise.resolve();
+  return new Promise((resolve) => redis.once('ready', () => resolve()));
 }
 
 /** An Authorization header value for a user with a role. */
