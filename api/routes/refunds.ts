@@ -6,8 +6,8 @@ import type { AppEnv } from '../app';
 import { requireRole } from '../auth';
 import type { Refunds } from '../refunds';
 import { problemResponse } from '../schemas/problem';
-import { RefundCreateSchema, RefundParams, RefundSchema } from '../schemas/refunds';
-import { IdempotencyHeaders, OrderParams } from '../schemas/reservations';
+import { RefundCreateSchema, RefundHeaders, RefundParams, RefundSchema } from '../schemas/refunds';
+import { OrderParams } from '../schemas/reservations';
 
 const refundJson = (description: string) => ({
   description,
@@ -32,7 +32,7 @@ export function refundRoutes(deps: { jwtSecret: string; refunds: Refunds }) {
       middleware: [support] as const,
       request: {
         params: OrderParams,
-        headers: IdempotencyHeaders,
+        headers: RefundHeaders,
         body: { required: true, content: { 'application/json': { schema: RefundCreateSchema } } },
       },
       responses: {

@@ -40,6 +40,16 @@ export const RefundSchema = z
   })
   .openapi('Refund');
 
+/** The refund request's key: the same key returns the same refund. */
+export const RefundHeaders = z.object({
+  'idempotency-key': z
+    .string({ error: 'header is required' })
+    .min(1)
+    .max(255)
+    // The parameter's name must match the header's key as the validator reads it (lower case).
+    .openapi({ param: { name: 'idempotency-key', in: 'header' }, example: 'ticket-4711-refund' }),
+});
+
 export const RefundParams = z.object({
   id: z
     .string()
