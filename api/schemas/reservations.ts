@@ -43,7 +43,7 @@ export const IdempotencyHeaders = z.object({
     .string({ error: 'header is required' })
     .min(1)
     .max(255)
-    .openapi({ param: { name: 'Idempotency-Key', in: 'header' }, example: 'checkout-7f3a' }),
+    .openapi({ param: { name: 'idempotency-key', in: 'header' }, example: 'checkout-7f3a' }),
 });
 
 export const ReservationSchema = z

@@ -1,0 +1,69 @@
+// The API describes itself: every route is in the OpenAPI document, and the docs page serves.
+import { afterAll, describe, expect, it } from 'vitest';
+import { connectTestStores, createTestApp } from '../support/app';
+
+describe('OpenAPI', () => {
+  const stores = connectTestStores(2);
+  const app = createTestApp(stores);
+  afterAll(async () => {
+    await stores.close();
+  });
+
+  it('serves an OpenAPI 3.1 document naming every endpoint of the API', async () => {
+    const response = await app.request('/openapi.json');
+    expect(response.status).toBe(200);
+    const document = (await response.json()) as {
+      openapi: string;
+      paths: Record<string, Record<string, unknown>>;
+    };
+    expect(document.openapi).toBe('3.1.0');
+    const operations = Object.entries(document.paths).flatMap(([path, methods]) =>
+      Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`),
+    );
+    expect(operations).toEqual(
+      expect.arrayContaining([
+        'GET /healthz',
+        'GET /readyz',
+        'POST /v1/events',
+        'GET /v1/events',
+        'GET /v1/events/{eventId}',
+        'GET /v1/events/{eventId}/seats',
+        'GET /v1/events/{eventId}/availability',
+        'POST /v1/events/{eventId}/reservations',
+        'GET /v1/reservations/{id}',
+        'POST /v1/reservations/{id}/confirm',
+        'DELETE /v1/reservations/{id}',
+        'GET /v1/orders/{id}',
+        'POST /v1/orders/{id}/refunds',
+        'GET /v1/admin/orders',
+        'POST /v1/webhooks/stripe',
+      ]),
+    );
+  });
+
+  it('documents problem+json errors and the Idempotency-Key header', async () => {
+    const document = (await (await app.request('/openapi.json')).json()) as {
+      paths: Record<
+        string,
+        Record<
+          string,
+          {
+            parameters?: { name: string; in: string }[];
+            responses: Record<string, { content?: Record<string, unknown> }>;
+          }
+        >
+      >;
+    };
+    const create = document.paths['/v1/events/{eventId}/reservations']?.post;
+    expect(create?.parameters).toEqual(
+      expect.arrayContaining([expect.objectContaining({ name: 'idempotency-key', in: 'header' })]),
+    );
+    expect(Object.keys(create?.responses['409']?.content ?? {})).toEqual(['application/problem+json']);
+  });
+
+  it('serves a docs page', async () => {
+    const response = await app.request('/docs');
+    expect(response.status).toBe(200);
+    expect(await response.text()).toContain('/openapi.json');
+  });
+});
