@@ -1,7 +1,8 @@
 // Owns the seat state machine in Postgres: hold, commit, release, void and extend. Each transition writes
 // its seat_events rows in the same statement, and each function takes a client so other modules can
 // compose it inside their own transaction; the caller writes the seat map through after commit.
-import type { Pool, PoolClient } from '../db';
+import pg from 'pg';
+import { type Pool, type PoolClient, pgErrorCodes } from '../db';
 import { DomainError } from '../errors';
 
 export type SeatStatus = 'available' | 'held' | 'sold';
@@ -143,10 +144,18 @@ export function checkSeatRequest(request: unknown): SeatRequest {
   return { section, quantity, adjacent: adjacent ?? false };
 }
 
+/** The answer of hold_seats_v2 (migration 0004): parallel arrays, one entry per seat. */
 type HoldOutcome =
   | {
       error?: undefined;
-      seats: { id: string; section: string; price: number; status: SeatStatus; version: number }[];
+      ids: string[];
+      sections: string[];
+      prices: number[];
+      versions: number[];
+      /** Row and seat position, for display order within a section. */
+      places: number[];
+      /** Only on a repeat, which may find seats already sold. */
+      statuses?: SeatStatus[];
       currency: string;
       holdSeconds: number;
       heldUntil: string | null;
@@ -192,9 +201,10 @@ function holdRejection(eventId: string, outcome: { error: string; [detail: strin
 }
 
 /**
- * Holds seats for a reservation: all of them or none, in one statement (the `hold_seats` function of
- * migration 0002). A repeat for the same reservation returns the seats it already owns. With a pool
- * it is its own transaction; with a client it joins the caller's, which stays usable after a rejection.
+ * Holds seats for a reservation: all of them or none, in one statement (the `hold_seats_v2` function of
+ * migration 0004). A repeat for the same reservation returns the seats it already owns. With a pool
+ * it is its own transaction (retried if Postgres breaks a deadlock between two explicit holds); with a
+ * client it joins the caller's, which stays usable after a rejection.
  */
 export async function holdSeatsTx(
   q: Queryable,
@@ -202,24 +212,51 @@ export async function holdSeatsTx(
 ): Promise<HoldResult & { changes: SeatChange[]; repeat: boolean }> {
   const request = checkSeatRequest(input.request);
   const explicit = 'seatIds' in request;
-  const { rows } = await q.query<{ outcome: HoldOutcome }>({
-    name: 'inventory.hold',
-    text: 'select hold_seats($1, $2, $3, $4::text[], $5, $6, $7, $8) as outcome',
-    values: [
-      input.eventId,
-      input.reservationId,
-      input.buyerId,
-      explicit ? request.seatIds : null,
-      explicit ? null : request.section,
-      explicit ? null : request.quantity,
-      explicit ? null : (request.adjacent ?? false),
-      input.actor ?? input.buyerId,
-    ],
-  });
-  const outcome = rows[0]?.outcome;
-  if (!outcome) throw new Error('hold_seats returned no row');
-  if (outcome.error !== undefined) throw holdRejection(input.eventId, outcome);
-  const seats = outcome.seats.map((seat) => ({ id: seat.id, price: Number(seat.price) }));
+  const values = [
+    input.eventId,
+    input.reservationId,
+    input.buyerId,
+    explicit ? request.seatIds : null,
+    explicit ? null : request.section,
+    explicit ? null : request.quantity,
+    explicit ? null : (request.adjacent ?? false),
+    input.actor ?? input.buyerId,
+  ];
+  const ownTransaction = q instanceof pg.Pool;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      const { rows } = await q.query<{ outcome: HoldOutcome }>({
+        name: 'inventory.hold',
+        text: 'select hold_seats_v2($1, $2, $3, $4::text[], $5, $6, $7, $8) as outcome',
+        values,
+      });
+      const outcome = rows[0]?.outcome;
+      if (!outcome) throw new Error('hold_seats_v2 returned no row');
+      if (outcome.error !== undefined) throw holdRejection(input.eventId, outcome);
+      return holdResult(input.eventId, outcome);
+    } catch (error) {
+      // Two explicit holds can lock shared seats in different orders when their plans differ.
+      const deadlock = (error as { code?: string }).code === pgErrorCodes.deadlockDetected;
+      if (!deadlock || !ownTransaction || attempt >= 3) throw error;
+    }
+  }
+}
+
+function holdResult(
+  eventId: string,
+  outcome: Extract<HoldOutcome, { error?: undefined }>,
+): HoldResult & { changes: SeatChange[]; repeat: boolean } {
+  const held = outcome.ids
+    .map((id, index) => ({
+      id,
+      section: outcome.sections[index] ?? '',
+      price: Number(outcome.prices[index]),
+      version: outcome.versions[index] ?? 0,
+      place: outcome.places[index] ?? 0,
+      status: outcome.statuses?.[index] ?? ('held' as const),
+    }))
+    .sort((a, b) => (a.section < b.section ? -1 : a.section > b.section ? 1 : a.place - b.place));
+  const seats = held.map((seat) => ({ id: seat.id, price: seat.price }));
   return {
     seats,
     amount: seats.reduce((sum, seat) => sum + seat.price, 0),
@@ -227,8 +264,8 @@ export async function holdSeatsTx(
     holdSeconds: outcome.holdSeconds,
     heldUntil: outcome.heldUntil ? new Date(outcome.heldUntil).toISOString() : new Date().toISOString(),
     repeat: outcome.repeat,
-    changes: outcome.seats.map((seat) => ({
-      eventId: input.eventId,
+    changes: held.map((seat) => ({
+      eventId,
       seatId: seat.id,
       section: seat.section,
       status: seat.status,
