@@ -5,8 +5,8 @@
 // Keys, one hash tag per event so a Redis Cluster keeps an event's keys on one slot:
 //   seatmap:{eventId}:sections        JSON [{id, name, price}] in display order; present = the map is complete
 //   seatmap:{eventId}:layout          hash section -> JSON [[seatId, row, number, price], ...] in display order
-//   seatmap:{eventId}:offset          hash seatId -> the seat's index in its section's layout
-//   seatmap:{eventId}:st:{section}    hash seatId -> "<version>:<a|h|s>", the judge of which write is newer
+//   seatmap:{eventId}:st:{section}    hash seatId -> "<version>:<a|h|s>[:<offset>]", the judge of which
+//                                     write is newer; offset = the seat's index in the section's layout
 //   seatmap:{eventId}:codes:{section} string, one status letter per seat in layout order, for fast reads
 //   seatmap:{eventId}:counts          hash "<section>:<a|h|s>" -> seats in that state
 //   seatmap:{eventId}:fresh           present (with a TTL) while the map was reconciled with Postgres lately
@@ -66,27 +66,35 @@ type LayoutEntry = [id: string, row: string, number: string, price: number];
 const statusCode: Record<SeatStatus, string> = { available: 'a', held: 'h', sold: 's' };
 const statusOfCode: Record<string, SeatStatus> = { a: 'available', h: 'held', s: 'sold' };
 
-// KEYS[1] the counts hash, KEYS[2] the offset hash; then for change i KEYS[1 + 2i] its section's status
-// hash and KEYS[2 + 2i] its section's codes string. ARGV per change: seatId, section, version, status code.
-// The codes string gets the winning status whenever the seat's offset is known (from the fill onwards).
-const applyScript = `
-local counts, offsets = KEYS[1], KEYS[2]
+// Parses a status value "<version>:<code>[:<offset>]" (shared by both scripts).
+const parseLua = `
+local function parse(value)
+  if not value then return -1, false, false end
+  local sep = string.find(value, ':', 1, true)
+  local offset = false
+  if #value > sep + 1 then offset = string.sub(value, sep + 3) end
+  return tonumber(string.sub(value, 1, sep - 1)), string.sub(value, sep + 1, sep + 1), offset
+end
+`;
+
+// KEYS[1] the counts hash; then for change i KEYS[2i] its section's status hash and KEYS[2i + 1] its
+// section's codes string. ARGV per change: seatId, section, version, status code. The codes string
+// gets the new status when the seat's offset is known (from its section's first fill onwards).
+const applyScript = `${parseLua}
+local counts = KEYS[1]
 local delta = {}
-for i = 1, (#KEYS - 2) / 2 do
-  local statusKey, codesKey = KEYS[1 + 2 * i], KEYS[2 + 2 * i]
+for i = 1, (#KEYS - 1) / 2 do
+  local statusKey, codesKey = KEYS[2 * i], KEYS[2 * i + 1]
   local base = (i - 1) * 4
   local seat, section, version, status = ARGV[base + 1], ARGV[base + 2], tonumber(ARGV[base + 3]), ARGV[base + 4]
-  local old = redis.call('HGET', statusKey, seat)
-  local oldVersion, oldStatus = -1, false
-  if old then
-    local sep = string.find(old, ':', 1, true)
-    oldVersion = tonumber(string.sub(old, 1, sep - 1))
-    oldStatus = string.sub(old, sep + 1)
-  end
-  local current = oldStatus
+  local oldVersion, oldStatus, offset = parse(redis.call('HGET', statusKey, seat))
   if version > oldVersion then
-    redis.call('HSET', statusKey, seat, version .. ':' .. status)
-    current = status
+    if offset then
+      redis.call('HSET', statusKey, seat, version .. ':' .. status .. ':' .. offset)
+      redis.call('SETRANGE', codesKey, tonumber(offset), status)
+    else
+      redis.call('HSET', statusKey, seat, version .. ':' .. status)
+    end
     if oldStatus ~= status then
       if oldStatus then
         delta[section .. ':' .. oldStatus] = (delta[section .. ':' .. oldStatus] or 0) - 1
@@ -94,15 +102,60 @@ for i = 1, (#KEYS - 2) / 2 do
       delta[section .. ':' .. status] = (delta[section .. ':' .. status] or 0) + 1
     end
   end
-  local offset = redis.call('HGET', offsets, seat)
-  if offset then redis.call('SETRANGE', codesKey, tonumber(offset), current) end
 end
 for field, change in pairs(delta) do
   if change ~= 0 then redis.call('HINCRBY', counts, field, change) end
 end
 return 1
 `;
-const applySha = createHash('sha1').update(applyScript).digest('hex');
+
+// A fill writes a run of consecutive seats of one section at a time, by the same version rule, with
+// one HMGET, one HSET and one SETRANGE instead of a few commands per seat.
+// KEYS[1] the counts hash, KEYS[2] the section's status hash, KEYS[3] the section's codes string.
+// ARGV[1] the section, ARGV[2] the run's first offset, then per seat in layout order: seatId, version, code.
+const fillScript = `${parseLua}
+local counts, statusKey, codesKey = KEYS[1], KEYS[2], KEYS[3]
+local section, first = ARGV[1], tonumber(ARGV[2])
+local n = (#ARGV - 2) / 3
+local ids = {}
+for i = 1, n do ids[i] = ARGV[3 + (i - 1) * 3] end
+local olds = redis.call('HMGET', statusKey, unpack(ids))
+local writes, codes, delta = {}, {}, {}
+for i = 1, n do
+  local version, status = tonumber(ARGV[4 + (i - 1) * 3]), ARGV[5 + (i - 1) * 3]
+  local offset = first + i - 1
+  local oldVersion, oldStatus, oldOffset = parse(olds[i])
+  if version > oldVersion then
+    writes[#writes + 1] = ids[i]
+    writes[#writes + 1] = version .. ':' .. status .. ':' .. offset
+    codes[i] = status
+    if oldStatus ~= status then
+      if oldStatus then
+        delta[section .. ':' .. oldStatus] = (delta[section .. ':' .. oldStatus] or 0) - 1
+      end
+      delta[section .. ':' .. status] = (delta[section .. ':' .. status] or 0) + 1
+    end
+  else
+    -- A newer write-through got here first: keep it, and give it its offset.
+    codes[i] = oldStatus
+    if not oldOffset then
+      writes[#writes + 1] = ids[i]
+      writes[#writes + 1] = oldVersion .. ':' .. oldStatus .. ':' .. offset
+    end
+  end
+end
+if #writes > 0 then redis.call('HSET', statusKey, unpack(writes)) end
+redis.call('SETRANGE', codesKey, first, table.concat(codes))
+for field, change in pairs(delta) do
+  if change ~= 0 then redis.call('HINCRBY', counts, field, change) end
+end
+return 1
+`;
+
+const scripts = {
+  apply: { lua: applyScript, sha: createHash('sha1').update(applyScript).digest('hex') },
+  fill: { lua: fillScript, sha: createHash('sha1').update(fillScript).digest('hex') },
+};
 
 const fillChunk = 2000;
 // Seats of parsed layouts a process keeps (about 100 bytes each): two 200,000-seat venues and more.
@@ -117,7 +170,6 @@ const keys = (eventId: string) => {
     counts: `${tag}:counts`,
     fresh: `${tag}:fresh`,
     filling: `${tag}:filling`,
-    offset: `${tag}:offset`,
     status: (section: string) => `${tag}:st:${section}`,
     codes: (section: string) => `${tag}:codes:${section}`,
   };
@@ -132,7 +184,7 @@ export function sectionOfSeat(seatId: string): string | undefined {
 function parseStatus(value: string | null | undefined): { version: number; status: SeatStatus } | undefined {
   if (!value) return undefined;
   const sep = value.indexOf(':');
-  const status = statusOfCode[value.slice(sep + 1)];
+  const status = statusOfCode[value.charAt(sep + 1)];
   return status ? { version: Number(value.slice(0, sep)), status } : undefined;
 }
 
@@ -175,12 +227,16 @@ export function createSeatMap(deps: SeatMapDeps) {
     if (missed.size > 0) repairMissed();
   });
 
-  async function runApply(keyList: string[], args: (string | number)[]): Promise<void> {
+  async function run(
+    script: (typeof scripts)[keyof typeof scripts],
+    keyList: string[],
+    args: (string | number)[],
+  ): Promise<void> {
     try {
-      await redis.evalsha(applySha, keyList.length, ...keyList, ...args);
+      await redis.evalsha(script.sha, keyList.length, ...keyList, ...args);
     } catch (error) {
       if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      await redis.eval(applyScript, keyList.length, ...keyList, ...args);
+      await redis.eval(script.lua, keyList.length, ...keyList, ...args);
     }
   }
 
@@ -188,13 +244,13 @@ export function createSeatMap(deps: SeatMapDeps) {
     const k = keys(eventId);
     for (let start = 0; start < changes.length; start += fillChunk) {
       const chunk = changes.slice(start, start + fillChunk);
-      const keyList = [k.counts, k.offset];
+      const keyList = [k.counts];
       const args: (string | number)[] = [];
       for (const change of chunk) {
         keyList.push(k.status(change.section), k.codes(change.section));
         args.push(change.seatId, change.section, change.version, statusCode[change.status]);
       }
-      await runApply(keyList, args);
+      await run(scripts.apply, keyList, args);
     }
   }
 
@@ -255,24 +311,17 @@ export function createSeatMap(deps: SeatMapDeps) {
     const layoutFields: string[] = [];
     for (const [section, entries] of layout) layoutFields.push(section, JSON.stringify(entries));
     await redis.hset(k.layout, ...layoutFields);
-    // Offsets before statuses: from here every status write also lands in the codes strings.
-    const offsets: (string | number)[] = [];
-    for (const entries of layout.values()) {
-      for (const [index, [seatId]] of entries.entries()) offsets.push(seatId, index);
+    const bySection = new Map<string, SeatRow[]>(loaded.sections.map((section) => [section.id, []]));
+    for (const seat of loaded.seats) bySection.get(seat.section)?.push(seat);
+    for (const [section, seats] of bySection) {
+      for (let start = 0; start < seats.length; start += fillChunk) {
+        const args: (string | number)[] = [section, start];
+        for (const seat of seats.slice(start, start + fillChunk)) {
+          args.push(seat.id, seat.version, statusCode[seat.status]);
+        }
+        await run(scripts.fill, [k.counts, k.status(section), k.codes(section)], args);
+      }
     }
-    for (let start = 0; start < offsets.length; start += fillChunk * 2) {
-      await redis.hset(k.offset, ...offsets.slice(start, start + fillChunk * 2));
-    }
-    await writeChanges(
-      eventId,
-      loaded.seats.map((seat) => ({
-        eventId,
-        seatId: seat.id,
-        section: seat.section,
-        status: seat.status,
-        version: seat.version,
-      })),
-    );
     // Last: from here on readers trust the map.
     await redis
       .multi()
