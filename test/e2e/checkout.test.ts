@@ -130,7 +130,7 @@ describe('checkout end to end', () => {
   });
 
   it('sells exactly the seats there are when 500 buyers race for 100 seats', {
-    timeout: 240_000,
+    timeout: 600_000,
   }, async () => {
     const seats = 100;
     const buyers = 500;
