@@ -28,7 +28,7 @@ const levels = [
   { concurrency: 128, ops: 2000 },
 ];
 const seatsPerHold = 2;
-const rounds = 4;
+const rounds = 8;
 const readSeconds = 3;
 const resultsDir = join(import.meta.dirname, 'results');
 
