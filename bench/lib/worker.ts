@@ -1,0 +1,39 @@
+// Owns the benchmark's tunable worker process: workers/main.ts's setup (same createWorkers, same clients)
+// with extra Worker options from BENCH_WORKER_OPTIONS (JSON), to measure a tuning before adopting it.
+import { NativeConnection, type WorkerOptions } from '@temporalio/worker';
+import { loadConfig } from '../../src/config';
+import { createPool } from '../../src/db';
+import { createLogger } from '../../src/logger';
+import { createRedis } from '../../src/redis';
+import { createStripe } from '../../src/stripe';
+import { temporalConnectionOptions } from '../../src/temporal';
+import { createWorkers } from '../../workers/workers';
+
+async function main() {
+  const config = loadConfig();
+  const { poolSize, ...overrides } = JSON.parse(
+    process.env.BENCH_WORKER_OPTIONS ?? '{}',
+  ) as Partial<WorkerOptions> & {
+    poolSize?: number;
+  };
+  const log = createLogger(config.logLevel, 'boxoffice-bench-worker');
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
+  const pool = createPool(config.databaseUrl, poolSize);
+  const redis = createRedis(config.redisUrl);
+  const stripe = createStripe(config.stripe);
+  const workers = await createWorkers({
+    connection,
+    config,
+    deps: { config, pool, redis, stripe, log },
+    overrides,
+  });
+  log.info({ overrides, poolSize }, 'worker started');
+  await Promise.all(workers.map((worker) => worker.run()));
+  await Promise.allSettled([pool.end(), connection.close()]);
+  redis.disconnect();
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench worker: ${(error as Error).message}\n`);
+  process.exit(1);
+});
