@@ -4,21 +4,13 @@
 // policy, void tickets and sold -> available seats with their seat_events rows, in one transaction.
 import type { PoolClient } from '../db';
 import { DomainError } from '../errors';
+import type { OrderColumns } from './orders';
 import { findRefund, type RefundRow, requestRefund } from './refunds';
 import { type SeatChange, voidSeatsTx } from './seats';
 
 export type OrderStatus = 'PAID' | 'REFUNDED' | 'PARTIALLY_REFUNDED';
 
-interface LockedOrder {
-  id: string;
-  reservation_id: string;
-  event_id: string;
-  buyer_id: string;
-  amount: number;
-  refunded_amount: number;
-  currency: string;
-  payment_intent_id: string;
-  status: OrderStatus;
+interface LockedOrder extends OrderColumns {
   refund_releases_seats: boolean;
 }
 

@@ -107,7 +107,8 @@ const orderSelect = `
               from tickets t where t.order_id = o.id), '[]') as tickets
     from orders o`;
 
-interface OrderDbRow {
+/** The orders table's columns as Postgres returns them. */
+export interface OrderColumns {
   id: string;
   reservation_id: string;
   event_id: string;
@@ -117,6 +118,9 @@ interface OrderDbRow {
   currency: string;
   payment_intent_id: string;
   status: OrderRow['status'];
+}
+
+interface OrderDbRow extends OrderColumns {
   created_at: Date;
   seats: OrderRow['seats'];
   tickets: OrderRow['tickets'];
