@@ -23,7 +23,6 @@
 //      BENCH_REDIS_URL (default redis://127.0.0.1:6379/14).
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -33,6 +32,7 @@ import pg from 'pg';
 import { mintToken } from '../api/auth';
 import { migrate } from '../db/migrate';
 import { projectRoot, resolveTool, temporalCli } from '../scripts/lib/binaries';
+import { freePort } from '../scripts/lib/ports';
 import { checkPostgres, checkRedis, ensureDatabase } from '../scripts/lib/preflight';
 import { Supervisor, waitForLine } from '../scripts/lib/processes';
 import { startStripeFixture } from '../scripts/lib/stripe-fixture';
@@ -142,17 +142,6 @@ server.listen(0, '127.0.0.1', () => console.log('listening ' + server.address().
 `;
 
 // ---- Stack ---------------------------------------------------------------------------------------
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 /** The shared dev-server setup, plus this run's pragmas and dynamic config when asked for. */
 async function startTemporal(dbFilename: string | undefined): Promise<TestWorkflowEnvironment> {

@@ -1,20 +1,9 @@
 // Checks that a Postgres or Redis that does not answer produces one line saying where it was looked
 // for and how to start it, quickly, instead of a stack trace or a hang.
-import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
+// A port nothing listens on: freePort binds it once and releases it.
+import { freePort } from '../../scripts/lib/ports';
 import { checkPostgres, checkRedis, PreflightError } from '../../scripts/lib/preflight';
-
-/** A loopback port that nothing listens on: bound once by us, then released. */
-function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 async function failure(check: Promise<void>): Promise<Error> {
   const error = await check.then(
@@ -27,7 +16,7 @@ async function failure(check: Promise<void>): Promise<Error> {
 
 describe('preflight checks', () => {
   it('reports a closed Postgres port in one actionable line', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const started = Date.now();
     const error = await failure(checkPostgres(`postgres://postgres@127.0.0.1:${port}/boxoffice`));
     expect(Date.now() - started).toBeLessThan(5000);
@@ -38,7 +27,7 @@ describe('preflight checks', () => {
   });
 
   it('reports a closed Redis port in one actionable line', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const started = Date.now();
     const error = await failure(checkRedis(`redis://127.0.0.1:${port}`));
     expect(Date.now() - started).toBeLessThan(5000);

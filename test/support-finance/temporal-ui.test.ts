@@ -4,12 +4,12 @@
 // /usr/bin/chromium is absent (.ci/run installs it).
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createCheckout } from '../../api/checkout';
+import { freePort } from '../../scripts/lib/ports';
 import { startTemporalServer } from '../../scripts/lib/temporal-server';
 import { loadConfig } from '../../src/config';
 import { createPool } from '../../src/db';
@@ -23,17 +23,6 @@ if (!hasChromium) {
     `[temporal-ui] SKIPPED: ${chromiumPath} is absent. Install Debian's chromium ` +
       '(apt-get install -y chromium; .ci/run does) to run the Temporal UI browser check.',
   );
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 describe.skipIf(!hasChromium)('Temporal UI browser check', () => {
