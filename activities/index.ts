@@ -1,11 +1,12 @@
 // Owns the activity registry: builds every activity from its dependencies so the worker injects real
 // clients and tests inject what they need. Payment activities run on their own, rate-limited queue.
-import type { Config } from '../src/config';
-import type { Pool } from '../src/db';
-import type { Logger } from '../src/logger';
-import type { Redis } from '../src/redis';
-import { createSeatMap } from '../src/seat-map';
-import type { Stripe } from '../src/stripe';
+
+import { createSeatMap } from '../src/inventory/seat-map';
+import type { Config } from '../src/platform/config';
+import type { Pool } from '../src/platform/db';
+import type { Logger } from '../src/platform/logger';
+import type { Redis } from '../src/platform/redis';
+import type { Stripe } from '../src/platform/stripe';
 import { createInventoryActivities } from './inventory';
 import { createOrderActivities } from './orders';
 import { createPaymentActivities as createGatewayActivities } from './payments';

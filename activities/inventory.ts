@@ -1,9 +1,7 @@
 // Owns the inventory activities the checkout workflow calls: hold, commit, release and extend. Each is
 // idempotent, so Temporal may retry it, and writes the seat map through after Postgres commits.
-import { type Pool, withTransaction } from '../src/db';
-import type { Logger } from '../src/logger';
-import type { Redis } from '../src/redis';
-import { createSeatMap, type SeatMap } from '../src/seat-map';
+
+import { createSeatMap, type SeatMap } from '../src/inventory/seat-map';
 import {
   type CommitInput,
   commitSeatsTx,
@@ -14,7 +12,10 @@ import {
   type ReleaseInput,
   releaseSeatsTx,
   type SeatRequest,
-} from '../src/store/seats';
+} from '../src/inventory/seats';
+import { type Pool, withTransaction } from '../src/platform/db';
+import type { Logger } from '../src/platform/logger';
+import type { Redis } from '../src/platform/redis';
 import { withDomainFailures } from './failures';
 
 export type { HoldResult, SeatRequest };

@@ -1,18 +1,19 @@
 // Owns the sale: committing a reservation's seats, creating its order and signed tickets in one
 // transaction, and recording each reservation's state in Postgres for readers after its workflow ends.
-import type { Config } from '../src/config';
-import { type Pool, withTransaction } from '../src/db';
-import type { SeatMap } from '../src/seat-map';
+
 import {
   findOrder,
   findReservation,
   insertOrderTx,
   type ReservationRow,
   upsertReservation,
-} from '../src/store/orders';
-import { commitSeatsTx } from '../src/store/seats';
-import { signTicket } from '../src/tickets';
-import type { ReservationView } from '../workflows/reservation-contract';
+} from '../src/checkout/orders';
+import { signTicket } from '../src/checkout/tickets';
+import type { SeatMap } from '../src/inventory/seat-map';
+import { commitSeatsTx } from '../src/inventory/seats';
+import type { Config } from '../src/platform/config';
+import { type Pool, withTransaction } from '../src/platform/db';
+import type { ReservationView } from '../workflows/reservation/contract';
 import { withDomainFailures } from './failures';
 
 export interface CompleteSaleInput {

@@ -4,12 +4,12 @@
 // plain errors for Temporal's retry policy, always with the same idempotency key.
 import { ApplicationFailure } from '@temporalio/common';
 import Stripe from 'stripe';
-import type { Config } from '../src/config';
-import { type Pool, pgErrorCodes } from '../src/db';
 import { DomainError } from '../src/errors';
-import type { Logger } from '../src/logger';
-import * as payments from '../src/store/payments';
-import * as refunds from '../src/store/refunds';
+import * as payments from '../src/payments/payments';
+import type { Config } from '../src/platform/config';
+import { type Pool, pgErrorCodes } from '../src/platform/db';
+import type { Logger } from '../src/platform/logger';
+import * as refunds from '../src/refunds/refunds';
 import { withDomainFailures } from './failures';
 
 export interface PaymentActivityDeps {

@@ -2,11 +2,12 @@
 // (checked again under the order's row lock, for races with another refund) and apply the refund the
 // gateway accepted to the order, its tickets and seats, writing the seat map through after commit.
 // The gateway call itself is the payment queue's refundPayment.
-import { type Pool, withTransaction } from '../src/db';
-import type { Logger } from '../src/logger';
-import type { SeatMap } from '../src/seat-map';
-import { applyRefundTx, reserveRefundTx } from '../src/store/order-refunds';
-import type { AppliedRefund, PreparedRefund } from '../workflows/refund-contract';
+
+import type { SeatMap } from '../src/inventory/seat-map';
+import { type Pool, withTransaction } from '../src/platform/db';
+import type { Logger } from '../src/platform/logger';
+import { applyRefundTx, reserveRefundTx } from '../src/refunds/order-refunds';
+import type { AppliedRefund, PreparedRefund } from '../workflows/refund/contract';
 import { withDomainFailures } from './failures';
 import { refundIdempotencyKey } from './payments';
 

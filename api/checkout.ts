@@ -8,11 +8,10 @@ import {
   type WorkflowHandle,
   WorkflowNotFoundError,
 } from '@temporalio/client';
-import type { Config } from '../src/config';
-import type { Pool } from '../src/db';
+import { findReservation } from '../src/checkout/orders';
 import { DomainError, isErrorCode } from '../src/errors';
-import { findReservation } from '../src/store/orders';
-import type { reservationWorkflow } from '../workflows/reservation';
+import type { Config } from '../src/platform/config';
+import type { Pool } from '../src/platform/db';
 import {
   cancelUpdate,
   confirmUpdate,
@@ -24,7 +23,8 @@ import {
   type SeatRequest,
   statusQuery,
   terminalStatuses,
-} from '../workflows/reservation-contract';
+} from '../workflows/reservation/contract';
+import type { reservationWorkflow } from '../workflows/reservation/workflow';
 import { BuyerId, EventId, ReservationStatus } from '../workflows/search-attributes';
 import { domainErrorFrom, rethrowAsDomainError } from './temporal-errors';
 

@@ -1,8 +1,8 @@
 // Owns fast rejection: a hold for seats the cached seat map already shows as taken is answered 409
 // without starting a workflow. Advisory only: Postgres, inside the workflow's hold, stays the judge.
 import { DomainError } from '../src/errors';
-import type { Redis } from '../src/redis';
-import type { SeatRequest } from '../workflows/reservation-contract';
+import type { Redis } from '../src/platform/redis';
+import type { SeatRequest } from '../workflows/reservation/contract';
 import { reservationIdFor } from './checkout';
 
 export interface SeatAvailabilityCache {

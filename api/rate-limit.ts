@@ -1,7 +1,7 @@
 // Owns abuse limiting: a fixed-window counter per buyer in Redis. It fails open: with Redis down the
 // API keeps selling (Postgres still enforces every invariant), it just stops limiting.
 import { DomainError } from '../src/errors';
-import type { Redis } from '../src/redis';
+import type { Redis } from '../src/platform/redis';
 
 export interface BuyerRateLimitOptions {
   /** Requests allowed per buyer per window. */

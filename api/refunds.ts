@@ -11,19 +11,19 @@ import {
   WorkflowNotFoundError,
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import type { Config } from '../src/config';
-import { type Pool, withTransaction } from '../src/db';
 import { DomainError, isErrorCode } from '../src/errors';
-import { checkRefundTx } from '../src/store/order-refunds';
-import { findRefund } from '../src/store/refunds';
-import type { refundWorkflow } from '../workflows/refund';
+import type { Config } from '../src/platform/config';
+import { type Pool, withTransaction } from '../src/platform/db';
+import { checkRefundTx } from '../src/refunds/order-refunds';
+import { findRefund } from '../src/refunds/refunds';
 import {
   type RefundView,
   type RefundWorkflowInput,
   refundIdPrefix,
   refundStatusQuery,
   refundWorkflowType,
-} from '../workflows/refund-contract';
+} from '../workflows/refund/contract';
+import type { refundWorkflow } from '../workflows/refund/workflow';
 import { OrderId } from '../workflows/search-attributes';
 
 const digest = (text: string) => createHash('sha256').update(text).digest('base64url');

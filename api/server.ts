@@ -1,11 +1,11 @@
 // Owns the API process: read config, connect clients, serve Hono on PORT, shut down cleanly on signals.
 import { serve } from '@hono/node-server';
-import { ConfigError, loadConfig } from '../src/config';
-import { createPool } from '../src/db';
-import { createLogger } from '../src/logger';
-import { createRedis } from '../src/redis';
-import { createStripe } from '../src/stripe';
-import { connectTemporalClient } from '../src/temporal';
+import { ConfigError, loadConfig } from '../src/platform/config';
+import { createPool } from '../src/platform/db';
+import { createLogger } from '../src/platform/logger';
+import { createRedis } from '../src/platform/redis';
+import { createStripe } from '../src/platform/stripe';
+import { connectTemporalClient } from '../src/platform/temporal';
 import { createApp } from './app';
 
 async function main() {

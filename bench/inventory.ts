@@ -11,12 +11,12 @@ import { join } from 'node:path';
 import { createInventoryActivities } from '../activities/inventory';
 import { migrate } from '../db/migrate';
 import { checkPostgres, checkRedis, ensureDatabase } from '../scripts/lib/preflight';
-import { createPool, type Pool } from '../src/db';
-import { createLogger } from '../src/logger';
-import { createRedis } from '../src/redis';
-import { createSeatMap } from '../src/seat-map';
-import { createEvent, type NewSection } from '../src/store/events';
-import type { SeatRequest } from '../src/store/seats';
+import { createEvent, type NewSection } from '../src/inventory/events';
+import { createSeatMap } from '../src/inventory/seat-map';
+import type { SeatRequest } from '../src/inventory/seats';
+import { createPool, type Pool } from '../src/platform/db';
+import { createLogger } from '../src/platform/logger';
+import { createRedis } from '../src/platform/redis';
 
 const databaseUrl = process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/boxoffice_bench';
 const redisUrl = process.env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379/14';

@@ -13,8 +13,8 @@ import { createServer } from 'node:net';
 import { join, relative } from 'node:path';
 import type { Connection } from '@temporalio/client';
 import { migrate } from '../db/migrate';
-import { type Config, ConfigError, loadConfig } from '../src/config';
-import { createPool } from '../src/db';
+import { type Config, ConfigError, loadConfig } from '../src/platform/config';
+import { createPool } from '../src/platform/db';
 import { projectRoot, resolveTool, stripeMock, ToolNotFoundError, temporalCli } from './lib/binaries';
 import {
   devServerArgs,
@@ -27,7 +27,7 @@ import { ChildExitedError, describeExit, Supervisor, waitForLine, watchAncestors
 import { demoEvent, seedEvent } from './lib/seed';
 import { builtInFaults, type StripeFixture, startStripeFixture } from './lib/stripe-fixture';
 
-/** What the worker and the API need that has no default in src/config.ts; any given value wins. */
+/** What the worker and the API need that has no default in src/platform/config.ts; any given value wins. */
 export const devDefaults = {
   AUTH_JWT_SECRET: 'dev-secret-change-me-please',
   STRIPE_SECRET_KEY: 'sk_test_boxoffice',
@@ -155,7 +155,7 @@ async function waitForReadyz(url: string, timeoutMs: number): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  // Empty values count as unset, as in src/config.ts, so `PORT=` falls back to the default.
+  // Empty values count as unset, as in src/platform/config.ts, so `PORT=` falls back to the default.
   const given = Object.fromEntries(
     Object.entries(process.env).filter((entry): entry is [string, string] => Boolean(entry[1])),
   );

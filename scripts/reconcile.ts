@@ -4,11 +4,11 @@
 // 1 when there is any discrepancy, 2 on a usage error.
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../src/config';
-import { createPool } from '../src/db';
 import { ledgerCsv, type ReconcileScope, reconcile, summaryText } from '../src/finance/reconcile';
-import { createStripe } from '../src/stripe';
-import { connectTemporalClient } from '../src/temporal';
+import { loadConfig } from '../src/platform/config';
+import { createPool } from '../src/platform/db';
+import { createStripe } from '../src/platform/stripe';
+import { connectTemporalClient } from '../src/platform/temporal';
 
 const usage =
   'usage: npm run finance:reconcile -- --event <eventId> | --since <ISO date> [--out <ledger.csv>] [--json]\n';

@@ -1,6 +1,6 @@
 // `tsx scripts/seed.ts`: seeds the demo event into DATABASE_URL (after migrations); safe to run again.
 // `npm run dev` does this itself; docker-compose's migrate job runs it after migrating.
-import { createPool } from '../src/db';
+import { createPool } from '../src/platform/db';
 import { demoEvent, seedEvent } from './lib/seed';
 
 const databaseUrl = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/boxoffice';

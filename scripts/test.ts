@@ -2,7 +2,7 @@
 // once with visible progress, then runs vitest, which starts them (test/global-setup.ts).
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { testDatabaseUrl, testRedisUrl } from '../test/support/urls';
+import { testDatabaseUrl, testRedisUrl } from '../test/helpers/urls';
 import { projectRoot, resolveTool, stripeMock, ToolNotFoundError, temporalCli } from './lib/binaries';
 import { checkPostgres, checkRedis, PreflightError } from './lib/preflight';
 

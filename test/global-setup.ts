@@ -13,7 +13,7 @@ import { checkPostgres, checkRedis, ensureDatabase } from '../scripts/lib/prefli
 import { startStripeFixture } from '../scripts/lib/stripe-fixture';
 import { startStripeMock } from '../scripts/lib/stripe-mock';
 import { startTemporalServer } from '../scripts/lib/temporal-server';
-import { testDatabaseUrl, testRedisUrl } from './support/urls';
+import { testDatabaseUrl, testRedisUrl } from './helpers/urls';
 
 declare module 'vitest' {
   export interface ProvidedContext {

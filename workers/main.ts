@@ -1,12 +1,12 @@
 // Owns the worker process: one Worker on the main task queue (workflows, inventory, orders) and one on
 // the payment queue (gateway calls, globally rate limited), shut down gracefully on SIGINT/SIGTERM.
 import { NativeConnection } from '@temporalio/worker';
-import { ConfigError, loadConfig } from '../src/config';
-import { createPool } from '../src/db';
-import { createLogger } from '../src/logger';
-import { createRedis } from '../src/redis';
-import { createStripe } from '../src/stripe';
-import { temporalConnectionOptions } from '../src/temporal';
+import { ConfigError, loadConfig } from '../src/platform/config';
+import { createPool } from '../src/platform/db';
+import { createLogger } from '../src/platform/logger';
+import { createRedis } from '../src/platform/redis';
+import { createStripe } from '../src/platform/stripe';
+import { temporalConnectionOptions } from '../src/platform/temporal';
 import { createWorkers } from './workers';
 
 async function main() {

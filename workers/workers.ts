@@ -2,7 +2,7 @@
 import { fileURLToPath } from 'node:url';
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { type ActivityDeps, createActivities, createPaymentActivities } from '../activities';
-import type { Config } from '../src/config';
+import type { Config } from '../src/platform/config';
 
 export interface CreateWorkersOptions {
   connection: NativeConnection;

@@ -7,7 +7,7 @@ import type { OrderActivities } from '../activities/orders';
 import type { PaymentActivities } from '../activities/payments';
 import { isErrorCode } from '../src/errors';
 import { gatewayCall, inventoryStep, mustComplete } from './activity-options';
-import { orderIdFor } from './reservation-contract';
+import { orderIdFor } from './reservation/contract';
 
 export const latePaymentWorkflowType = 'latePaymentWorkflow';
 

@@ -2,8 +2,8 @@
 // and its per-section availability.
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import { DomainError } from '../../src/errors';
-import { createSeatMap, type SeatMap } from '../../src/seat-map';
-import { createEvent, getEvent, listEvents } from '../../src/store/events';
+import { createEvent, getEvent, listEvents } from '../../src/inventory/events';
+import { createSeatMap, type SeatMap } from '../../src/inventory/seat-map';
 import type { AppDeps, AppEnv } from '../app';
 import { requireRole } from '../auth';
 import {

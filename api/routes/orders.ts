@@ -1,8 +1,8 @@
 // Owns reading orders: a buyer reads their own orders, support reads any and searches them.
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import type { Pool } from '../../src/db';
+import { findOrder, searchOrders } from '../../src/checkout/orders';
 import { DomainError } from '../../src/errors';
-import { findOrder, searchOrders } from '../../src/store/orders';
+import type { Pool } from '../../src/platform/db';
 import type { AppEnv } from '../app';
 import { requireRole } from '../auth';
 import { problemResponse } from '../schemas/problem';

@@ -2,7 +2,7 @@
 // payment method, cancel. Thin: validate, authorize, call the workflow, map the outcome to HTTP.
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import { DomainError } from '../../src/errors';
-import type { ReservationView, SeatRequest } from '../../workflows/reservation-contract';
+import type { ReservationView, SeatRequest } from '../../workflows/reservation/contract';
 import type { AppEnv } from '../app';
 import type { Principal } from '../auth';
 import { requireRole } from '../auth';

@@ -3,14 +3,14 @@
 // workflow, or to a late-payment workflow when the reservation has already ended.
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
-import type { Config } from '../../src/config';
-import type { Pool } from '../../src/db';
 import { DomainError } from '../../src/errors';
-import { claimWebhookEvent, markWebhookEventProcessed } from '../../src/store/webhook-events';
-import type { Stripe } from '../../src/stripe';
+import { claimWebhookEvent, markWebhookEventProcessed } from '../../src/payments/webhook-events';
+import type { Config } from '../../src/platform/config';
+import type { Pool } from '../../src/platform/db';
+import type { Stripe } from '../../src/platform/stripe';
 import type { latePaymentWorkflow } from '../../workflows/late-payment';
 import { latePaymentWorkflowId, latePaymentWorkflowType } from '../../workflows/late-payment';
-import { paymentOutcomeSignal } from '../../workflows/reservation-contract';
+import { paymentOutcomeSignal } from '../../workflows/reservation/contract';
 import { PaymentIntentId } from '../../workflows/search-attributes';
 import type { AppEnv } from '../app';
 import { problemResponse } from '../schemas/problem';

@@ -1,7 +1,7 @@
 // Owns the request and response schemas of reservations and orders: they validate requests and
 // document the OpenAPI contract from one source.
 import { z } from '@hono/zod-openapi';
-import { reservationStatuses } from '../../workflows/reservation-contract';
+import { reservationStatuses } from '../../workflows/reservation/contract';
 
 /** The most seats one reservation may ask for; the event's maxSeatsPerBuyer is usually lower. */
 export const maxSeatsPerReservation = 50;

@@ -1,12 +1,12 @@
 // Owns the benchmark's tunable worker process: workers/main.ts's setup (same createWorkers, same clients)
 // with extra Worker options from BENCH_WORKER_OPTIONS (JSON), to measure a tuning before adopting it.
 import { NativeConnection, type WorkerOptions } from '@temporalio/worker';
-import { loadConfig } from '../../src/config';
-import { createPool } from '../../src/db';
-import { createLogger } from '../../src/logger';
-import { createRedis } from '../../src/redis';
-import { createStripe } from '../../src/stripe';
-import { temporalConnectionOptions } from '../../src/temporal';
+import { loadConfig } from '../../src/platform/config';
+import { createPool } from '../../src/platform/db';
+import { createLogger } from '../../src/platform/logger';
+import { createRedis } from '../../src/platform/redis';
+import { createStripe } from '../../src/platform/stripe';
+import { temporalConnectionOptions } from '../../src/platform/temporal';
 import { createWorkers } from '../../workers/workers';
 
 async function main() {

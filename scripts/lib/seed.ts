@@ -1,8 +1,9 @@
 // Owns the demo event that `npm run dev` and docker-compose seed: one event with two sections, created
 // through the inventory store under a fixed id, so seeding again (every restart) changes nothing.
-import type { Pool } from '../../src/db';
-import { pgErrorCodes } from '../../src/db';
-import { createEvent, getEvent, type NewEvent } from '../../src/store/events';
+
+import { createEvent, getEvent, type NewEvent } from '../../src/inventory/events';
+import type { Pool } from '../../src/platform/db';
+import { pgErrorCodes } from '../../src/platform/db';
 
 export const demoEventId = 'evt_demo';
 

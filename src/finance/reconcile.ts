@@ -6,13 +6,13 @@
 // counts by status, and the discrepancies. Read-only everywhere.
 import { type Client, type WorkflowExecutionInfo, WorkflowNotFoundError } from '@temporalio/client';
 import type Stripe from 'stripe';
-import type { ReservationView } from '../../workflows/reservation-contract';
+import type { ReservationView } from '../../workflows/reservation/contract';
 import {
   OrderId,
   PaymentIntentId,
   ReservationStatus as ReservationStatusKey,
 } from '../../workflows/search-attributes';
-import type { Pool } from '../db';
+import type { Pool } from '../platform/db';
 
 export type ReconcileScope = { eventId: string } | { since: Date };
 

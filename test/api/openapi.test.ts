@@ -1,6 +1,6 @@
 // The API describes itself: every route is in the OpenAPI document, and the docs page serves.
 import { afterAll, describe, expect, it } from 'vitest';
-import { connectTestStores, createTestApp } from '../support/app';
+import { connectTestStores, createTestApp } from '../helpers/app';
 
 describe('OpenAPI', () => {
   const stores = connectTestStores(2);

@@ -2,8 +2,8 @@
 // Redis, the Temporal dev server and stripe-mock behind the payment fixture. Nothing is mocked.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer } from '../support/app';
-import { startTestStack, type TestStack } from '../support/stack';
+import { bearer } from '../helpers/app';
+import { startTestStack, type TestStack } from '../helpers/stack';
 
 describe('checkout end to end', () => {
   let stack: TestStack;

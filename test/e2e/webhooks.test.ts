@@ -4,8 +4,8 @@ import { randomUUID } from 'node:crypto';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { latePaymentWorkflowId } from '../../workflows/late-payment';
-import { bearer } from '../support/app';
-import { startTestStack, type TestStack } from '../support/stack';
+import { bearer } from '../helpers/app';
+import { startTestStack, type TestStack } from '../helpers/stack';
 
 const webhookSecret = 'whsec_test_boxoffice';
 

@@ -7,11 +7,11 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { projectRoot } from '../../scripts/lib/binaries';
-import { createLogger } from '../../src/logger';
-import { createStripe } from '../../src/stripe';
-import { bearer, connectTestStores, createTestApp, testConfig, testJwtSecret } from '../support/app';
-import { connectTestTemporal, type TestTemporal, uniqueTaskQueue } from '../support/temporal';
-import { testDatabaseUrl, testRedisUrl } from '../support/urls';
+import { createLogger } from '../../src/platform/logger';
+import { createStripe } from '../../src/platform/stripe';
+import { bearer, connectTestStores, createTestApp, testConfig, testJwtSecret } from '../helpers/app';
+import { connectTestTemporal, type TestTemporal, uniqueTaskQueue } from '../helpers/temporal';
+import { testDatabaseUrl, testRedisUrl } from '../helpers/urls';
 
 interface WorkerProcess {
   child: ChildProcess;

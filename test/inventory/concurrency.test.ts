@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createInventoryActivities } from '../../activities/inventory';
-import { createLogger } from '../../src/logger';
-import { createSeatMap } from '../../src/seat-map';
-import type { SeatRequest } from '../../src/store/seats';
-import { connectTestStores } from '../support/app';
+import { createSeatMap } from '../../src/inventory/seat-map';
+import type { SeatRequest } from '../../src/inventory/seats';
+import { createLogger } from '../../src/platform/logger';
+import { connectTestStores } from '../helpers/app';
 import { createTestEvent, failureOf, seatEvents, seatStates, section } from './helpers';
 
 // A real pool smaller than the crowd, so holds queue, interleave and race on the same rows.

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../../api/auth';
 import { eventRoutes } from '../../api/routes/events';
-import { bearer, connectTestStores, createTestApp, testAppDeps, testJwtSecret } from '../support/app';
+import { bearer, connectTestStores, createTestApp, testAppDeps, testJwtSecret } from '../helpers/app';
 import { uniqueId } from './helpers';
 
 const stores = connectTestStores(5);

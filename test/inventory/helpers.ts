@@ -2,8 +2,8 @@
 // Postgres, and unwrapping the typed failures activities throw.
 import { randomBytes } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
-import type { Pool } from '../../src/db';
-import { createEvent, type EventWithSections, type NewSection } from '../../src/store/events';
+import { createEvent, type EventWithSections, type NewSection } from '../../src/inventory/events';
+import type { Pool } from '../../src/platform/db';
 
 export function uniqueId(prefix: string): string {
   return `${prefix}_${randomBytes(6).toString('hex')}`;

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createInventoryActivities } from '../../activities/inventory';
-import { withTransaction } from '../../src/db';
-import { createLogger } from '../../src/logger';
-import { createSeatMap } from '../../src/seat-map';
-import { commitSeatsTx, holdSeatsTx, voidSeatsTx } from '../../src/store/seats';
-import { connectTestStores } from '../support/app';
+import { createSeatMap } from '../../src/inventory/seat-map';
+import { commitSeatsTx, holdSeatsTx, voidSeatsTx } from '../../src/inventory/seats';
+import { withTransaction } from '../../src/platform/db';
+import { createLogger } from '../../src/platform/logger';
+import { connectTestStores } from '../helpers/app';
 import { createTestEvent, failureOf, seatEvents, seatStates, section, uniqueId } from './helpers';
 
 const stores = connectTestStores(10);

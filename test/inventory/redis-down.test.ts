@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createInventoryActivities } from '../../activities/inventory';
-import { createLogger } from '../../src/logger';
-import { createRedis } from '../../src/redis';
-import { createSeatMap } from '../../src/seat-map';
-import { bearer, connectTestStores, createTestApp } from '../support/app';
+import { createSeatMap } from '../../src/inventory/seat-map';
+import { createLogger } from '../../src/platform/logger';
+import { createRedis } from '../../src/platform/redis';
+import { bearer, connectTestStores, createTestApp } from '../helpers/app';
 import { uniqueId } from './helpers';
 
 // Nothing listens on port 1: every Redis command fails at once (no offline queue).

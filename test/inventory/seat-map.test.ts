@@ -1,11 +1,11 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createLogger } from '../../src/logger';
-import { createRedis } from '../../src/redis';
-import { createSeatMap } from '../../src/seat-map';
-import { holdSeatsTx, type SeatChange, type SeatStatus } from '../../src/store/seats';
-import { connectTestStores } from '../support/app';
-import { testRedisUrl } from '../support/urls';
+import { createSeatMap } from '../../src/inventory/seat-map';
+import { holdSeatsTx, type SeatChange, type SeatStatus } from '../../src/inventory/seats';
+import { createLogger } from '../../src/platform/logger';
+import { createRedis } from '../../src/platform/redis';
+import { connectTestStores } from '../helpers/app';
+import { testRedisUrl } from '../helpers/urls';
 import { createTestEvent, section, uniqueId } from './helpers';
 
 const stores = connectTestStores(5);

@@ -2,11 +2,11 @@ import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPaymentActivities, type PaymentActivities } from '../../activities/payments';
 import type { StripeFixture } from '../../scripts/lib/stripe-fixture';
-import { createPool, type Pool } from '../../src/db';
-import { createLogger } from '../../src/logger';
-import { findPaymentsByReservation } from '../../src/store/payments';
-import { createStripe } from '../../src/stripe';
-import { testDatabaseUrl } from '../support/urls';
+import { findPaymentsByReservation } from '../../src/payments/payments';
+import { createPool, type Pool } from '../../src/platform/db';
+import { createLogger } from '../../src/platform/logger';
+import { createStripe } from '../../src/platform/stripe';
+import { testDatabaseUrl } from '../helpers/urls';
 import {
   asFailure,
   createReservation,
@@ -16,7 +16,7 @@ import {
   startFixture,
   type TestReservation,
   testConfig,
-} from './support';
+} from './helpers';
 
 describe('payment activities: charge, reconcile, verify, cancel', () => {
   let fixture: StripeFixture;

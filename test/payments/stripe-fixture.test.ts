@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { StripeFixture } from '../../scripts/lib/stripe-fixture';
-import { createStripe } from '../../src/stripe';
-import { ownPaymentMethod, secretKey, startFixture } from './support';
+import { createStripe } from '../../src/platform/stripe';
+import { ownPaymentMethod, secretKey, startFixture } from './helpers';
 
 const auth = { authorization: `Bearer ${secretKey}`, 'content-type': 'application/x-www-form-urlencoded' };
 

@@ -8,7 +8,7 @@ import { parse } from 'yaml';
 import { projectRoot, stripeMock } from '../../scripts/lib/binaries';
 import { searchAttributeFlag, testingServerDynamicConfig } from '../../scripts/lib/dev-temporal';
 import { temporalDynamicConfig } from '../../scripts/lib/temporal-server';
-import { ConfigError, loadConfig } from '../../src/config';
+import { ConfigError, loadConfig } from '../../src/platform/config';
 import { searchAttributeKeys } from '../../workflows/search-attributes';
 
 interface Service {
@@ -55,7 +55,7 @@ function environmentOf(name: string, hostEnv: Record<string, string> = {}): Reco
   );
 }
 
-/** The variables src/config.ts cannot default: what loadConfig names when given nothing. */
+/** The variables src/platform/config.ts cannot default: what loadConfig names when given nothing. */
 function requiredVariables(): string[] {
   try {
     loadConfig({});

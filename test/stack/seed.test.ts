@@ -3,8 +3,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoEvent, demoEventId, type SeedEvent, seedEvent } from '../../scripts/lib/seed';
-import { createPool, type Pool } from '../../src/db';
-import { testDatabaseUrl } from '../support/urls';
+import { createPool, type Pool } from '../../src/platform/db';
+import { testDatabaseUrl } from '../helpers/urls';
 
 let pool: Pool;
 let event: SeedEvent;

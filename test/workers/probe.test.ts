@@ -6,7 +6,7 @@ import {
   createTestWorker,
   type TestTemporal,
   uniqueTaskQueue,
-} from '../support/temporal';
+} from '../helpers/temporal';
 
 describe('worker on the Temporal dev server', () => {
   let temporal: TestTemporal;

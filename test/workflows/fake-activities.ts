@@ -2,7 +2,7 @@
 // decline, a hang, a commit that fails after the charge). Each records its calls for assertions.
 import { withDomainFailures } from '../../activities/failures';
 import { DomainError } from '../../src/errors';
-import type { SeatRequest } from '../../workflows/reservation-contract';
+import type { SeatRequest } from '../../workflows/reservation/contract';
 
 export interface FakeScript {
   holdSeconds: number;

@@ -7,24 +7,24 @@ import { join } from 'node:path';
 import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type Checkout, createCheckout } from '../../api/checkout';
-import { loadConfig } from '../../src/config';
-import { createPool, type Pool } from '../../src/db';
 import { DomainError } from '../../src/errors';
-import type { reservationWorkflow } from '../../workflows/reservation';
+import { loadConfig } from '../../src/platform/config';
+import { createPool, type Pool } from '../../src/platform/db';
 import {
   extendHoldSignal,
   forceConfirmSignal,
   forceReleaseSignal,
   type ReservationView,
   statusQuery,
-} from '../../workflows/reservation-contract';
+} from '../../workflows/reservation/contract';
+import type { reservationWorkflow } from '../../workflows/reservation/workflow';
 import {
   connectTestTemporal,
   createTestWorker,
   type TestTemporal,
   uniqueTaskQueue,
-} from '../support/temporal';
-import { testDatabaseUrl } from '../support/urls';
+} from '../helpers/temporal';
+import { testDatabaseUrl } from '../helpers/urls';
 import { createFakeActivities } from './fake-activities';
 
 const historiesDir = join(import.meta.dirname, 'histories');

@@ -1,8 +1,8 @@
 // Owns events in Postgres: creating one with its sections and every seat in one transaction with
 // set-based inserts (a 100,000-seat venue is three statements), reading one, and listing them.
 import { randomBytes } from 'node:crypto';
-import { type Pool, type PoolClient, withTransaction } from '../db';
 import { DomainError } from '../errors';
+import { type Pool, type PoolClient, withTransaction } from '../platform/db';
 import type { Queryable } from './seats';
 
 export interface NewRow {

@@ -15,9 +15,9 @@
 // so write-through, a concurrent fill and retries commute; counters move only with the seat's status.
 // Layouts never change after an event is created, so each process also keeps the ones it read.
 import { createHash } from 'node:crypto';
-import type { Pool } from './db';
-import type { Logger } from './logger';
-import type { Redis } from './redis';
+import type { Pool } from '../platform/db';
+import type { Logger } from '../platform/logger';
+import type { Redis } from '../platform/redis';
 import {
   countSeats,
   readSeatChanges,
@@ -26,7 +26,7 @@ import {
   type SeatRow,
   type SeatStatus,
   type SectionCounts,
-} from './store/seats';
+} from './seats';
 
 export interface SeatView {
   id: string;

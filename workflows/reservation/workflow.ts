@@ -16,12 +16,19 @@ import {
   sleep,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
-import type { InventoryActivities } from '../activities/inventory';
-import type { OrderActivities } from '../activities/orders';
-import type { PaymentActivities } from '../activities/payments';
-import { isErrorCode } from '../src/errors';
-import { gatewayCall, inventoryStep, mustComplete } from './activity-options';
-import { settleLatePayment } from './late-payment';
+import type { InventoryActivities } from '../../activities/inventory';
+import type { OrderActivities } from '../../activities/orders';
+import type { PaymentActivities } from '../../activities/payments';
+import { isErrorCode } from '../../src/errors';
+import { gatewayCall, inventoryStep, mustComplete } from '../activity-options';
+import { settleLatePayment } from '../late-payment';
+import {
+  HoldExpiresAt,
+  OrderId,
+  PaymentIntentId,
+  ReservationStatus as ReservationStatusKey,
+  SeatCount,
+} from '../search-attributes';
 import {
   cancelUpdate,
   confirmUpdate,
@@ -40,14 +47,7 @@ import {
   type SupportRequest,
   statusQuery,
   terminalStatuses,
-} from './reservation-contract';
-import {
-  HoldExpiresAt,
-  OrderId,
-  PaymentIntentId,
-  ReservationStatus as ReservationStatusKey,
-  SeatCount,
-} from './search-attributes';
+} from './contract';
 
 /** After a decline the buyer keeps at least this long to try another card. */
 const retryGraceMs = 2 * 60_000;

@@ -4,9 +4,9 @@
 import { randomUUID } from 'node:crypto';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
-import type { Config } from '../../src/config';
-import { createLogger } from '../../src/logger';
-import { createStripe, type Stripe } from '../../src/stripe';
+import type { Config } from '../../src/platform/config';
+import { createLogger } from '../../src/platform/logger';
+import { createStripe, type Stripe } from '../../src/platform/stripe';
 import { createWorkers } from '../../workers/workers';
 import { bearer, connectTestStores, createTestApp, testConfig } from './app';
 import { connectTestTemporal, type TestTemporal, uniqueTaskQueue } from './temporal';

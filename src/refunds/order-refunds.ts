@@ -2,11 +2,12 @@
 // still has unrefunded (the refunds audit row, written before the gateway call), and applying an
 // accepted refund: the order's refunded total and status, and on a full refund under the event's
 // policy, void tickets and sold -> available seats with their seat_events rows, in one transaction.
-import type { PoolClient } from '../db';
+
+import type { OrderColumns } from '../checkout/orders';
 import { DomainError } from '../errors';
-import type { OrderColumns } from './orders';
+import { type SeatChange, voidSeatsTx } from '../inventory/seats';
+import type { PoolClient } from '../platform/db';
 import { findRefund, type RefundRow, requestRefund } from './refunds';
-import { type SeatChange, voidSeatsTx } from './seats';
 
 export type OrderStatus = 'PAID' | 'REFUNDED' | 'PARTIALLY_REFUNDED';
 

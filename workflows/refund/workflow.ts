@@ -12,12 +12,12 @@ import {
   setHandler,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
-import type { PaymentActivities } from '../activities/payments';
-import type { RefundActivities } from '../activities/refunds';
-import { isErrorCode } from '../src/errors';
-import { mustComplete } from './activity-options';
-import { type RefundView, type RefundWorkflowInput, refundStatusQuery } from './refund-contract';
-import { BuyerId, EventId, OrderId } from './search-attributes';
+import type { PaymentActivities } from '../../activities/payments';
+import type { RefundActivities } from '../../activities/refunds';
+import { isErrorCode } from '../../src/errors';
+import { mustComplete } from '../activity-options';
+import { BuyerId, EventId, OrderId } from '../search-attributes';
+import { type RefundView, type RefundWorkflowInput, refundStatusQuery } from './contract';
 
 function domainFailure(error: unknown): ApplicationFailure | undefined {
   const cause = error instanceof ActivityFailure ? error.cause : error;

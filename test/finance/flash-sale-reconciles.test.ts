@@ -5,9 +5,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reconcile } from '../../src/finance/reconcile';
-import { forceReleaseSignal } from '../../workflows/reservation-contract';
-import { bearer } from '../support/app';
-import { type Stack, startStack } from './stack';
+import { forceReleaseSignal } from '../../workflows/reservation/contract';
+import { bearer } from '../helpers/app';
+import { type Stack, startStack } from '../helpers/finance-stack';
 
 const seats = 20;
 const buyers = 40;

@@ -1,5 +1,5 @@
 // Owns the webhook_events table: each Stripe event id is processed once, however often it is delivered.
-import type { Pool } from '../db';
+import type { Pool } from '../platform/db';
 
 /** Claims an event for processing; false when it was already processed. */
 export async function claimWebhookEvent(pool: Pool, id: string, type: string): Promise<boolean> {

@@ -3,11 +3,11 @@ import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPaymentActivities, type PaymentActivities, type RefundInput } from '../../activities/payments';
 import type { StripeFixture } from '../../scripts/lib/stripe-fixture';
-import { createPool, type Pool } from '../../src/db';
-import { createLogger } from '../../src/logger';
-import { findRefund } from '../../src/store/refunds';
-import { createStripe } from '../../src/stripe';
-import { testDatabaseUrl } from '../support/urls';
+import { createPool, type Pool } from '../../src/platform/db';
+import { createLogger } from '../../src/platform/logger';
+import { createStripe } from '../../src/platform/stripe';
+import { findRefund } from '../../src/refunds/refunds';
+import { testDatabaseUrl } from '../helpers/urls';
 import {
   asFailure,
   createReservation,
@@ -16,7 +16,7 @@ import {
   startFixture,
   type TestReservation,
   testConfig,
-} from './support';
+} from '../payments/helpers';
 
 describe('payment activities: refundPayment', () => {
   let fixture: StripeFixture;

@@ -6,12 +6,12 @@ import { randomUUID } from 'node:crypto';
 import type { Worker } from '@temporalio/worker';
 import { expect, inject } from 'vitest';
 import { type StripeFixture, startStripeFixture } from '../../scripts/lib/stripe-fixture';
-import type { Config } from '../../src/config';
-import { createLogger } from '../../src/logger';
-import { createStripe, type Stripe } from '../../src/stripe';
+import type { Config } from '../../src/platform/config';
+import { createLogger } from '../../src/platform/logger';
+import { createStripe, type Stripe } from '../../src/platform/stripe';
 import { createWorkers } from '../../workers/workers';
-import { bearer, connectTestStores, createTestApp, testConfig } from '../support/app';
-import { connectTestTemporal, type TestTemporal, uniqueTaskQueue } from '../support/temporal';
+import { bearer, connectTestStores, createTestApp, testConfig } from './app';
+import { connectTestTemporal, type TestTemporal, uniqueTaskQueue } from './temporal';
 
 export interface Answer {
   status: number;

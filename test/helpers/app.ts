@@ -3,11 +3,11 @@
 import type { Client } from '@temporalio/client';
 import { type AppDeps, createApp } from '../../api/app';
 import { mintToken, type Role } from '../../api/auth';
-import { type Config, loadConfig } from '../../src/config';
-import { createPool, type Pool } from '../../src/db';
-import { createLogger, type Logger } from '../../src/logger';
-import { createRedis, type Redis } from '../../src/redis';
-import type { Stripe } from '../../src/stripe';
+import { type Config, loadConfig } from '../../src/platform/config';
+import { createPool, type Pool } from '../../src/platform/db';
+import { createLogger, type Logger } from '../../src/platform/logger';
+import { createRedis, type Redis } from '../../src/platform/redis';
+import type { Stripe } from '../../src/platform/stripe';
 import { testDatabaseUrl, testRedisUrl } from './urls';
 
 export const testJwtSecret = 'test-secret-of-at-least-16-chars';

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createPaymentActivities } from '../../activities/payments';
 import { projectRoot } from '../../scripts/lib/binaries';
 import { type StripeFixture, startStripeFixture } from '../../scripts/lib/stripe-fixture';
-import { withTransaction } from '../../src/db';
+import { insertOrderTx, upsertReservation } from '../../src/checkout/orders';
 import {
   type DiscrepancyCode,
   ledgerCsv,
@@ -20,16 +20,16 @@ import {
   reconcile,
   summaryText,
 } from '../../src/finance/reconcile';
-import { createLogger } from '../../src/logger';
-import { applyRefundTx } from '../../src/store/order-refunds';
-import { insertOrderTx, upsertReservation } from '../../src/store/orders';
-import { recordPaymentResult, requestPayment } from '../../src/store/payments';
-import { commitSeatsTx, holdSeatsTx } from '../../src/store/seats';
-import { createStripe, type Stripe } from '../../src/stripe';
+import { commitSeatsTx, holdSeatsTx } from '../../src/inventory/seats';
+import { recordPaymentResult, requestPayment } from '../../src/payments/payments';
+import { withTransaction } from '../../src/platform/db';
+import { createLogger } from '../../src/platform/logger';
+import { createStripe, type Stripe } from '../../src/platform/stripe';
+import { applyRefundTx } from '../../src/refunds/order-refunds';
+import { connectTestStores, testConfig } from '../helpers/app';
+import { connectTestTemporal, type TestTemporal } from '../helpers/temporal';
+import { testDatabaseUrl } from '../helpers/urls';
 import { createTestEvent, section } from '../inventory/helpers';
-import { connectTestStores, testConfig } from '../support/app';
-import { connectTestTemporal, type TestTemporal } from '../support/temporal';
-import { testDatabaseUrl } from '../support/urls';
 
 const price = 4200;
 

@@ -5,8 +5,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import Stripe from 'stripe';
 import { inject } from 'vitest';
 import { type StripeFixture, startStripeFixture } from '../../scripts/lib/stripe-fixture';
-import { type Config, loadConfig } from '../../src/config';
-import type { Pool } from '../../src/db';
+import { type Config, loadConfig } from '../../src/platform/config';
+import type { Pool } from '../../src/platform/db';
 
 export const secretKey = 'sk_test_boxoffice';
 

@@ -5,10 +5,10 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure, defaultPayloadConverter } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { refundIdFor } from '../../api/refunds';
-import type { refundWorkflow } from '../../workflows/refund';
-import { type RefundWorkflowInput, refundWorkflowType } from '../../workflows/refund-contract';
-import { bearer } from '../support/app';
-import { type Stack, startStack } from './stack';
+import { type RefundWorkflowInput, refundWorkflowType } from '../../workflows/refund/contract';
+import type { refundWorkflow } from '../../workflows/refund/workflow';
+import { bearer } from '../helpers/app';
+import { type Stack, startStack } from '../helpers/finance-stack';
 
 describe('refunds', () => {
   let stack: Stack;

@@ -2,8 +2,8 @@
 // its seat_events rows in the same statement, and each function takes a client so other modules can
 // compose it inside their own transaction; the caller writes the seat map through after commit.
 import pg from 'pg';
-import { type Pool, type PoolClient, pgErrorCodes } from '../db';
 import { DomainError } from '../errors';
+import { type Pool, type PoolClient, pgErrorCodes } from '../platform/db';
 
 export type SeatStatus = 'available' | 'held' | 'sold';
 

@@ -3,10 +3,10 @@
 // signals and the status query work from the CLI exactly as the runbook writes them.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ReservationView } from '../../workflows/reservation-contract';
-import { bearer } from '../support/app';
+import type { ReservationView } from '../../workflows/reservation/contract';
+import { bearer } from '../helpers/app';
+import { type Stack, startStack } from '../helpers/finance-stack';
 import { listIds, temporal } from './cli';
-import { type Stack, startStack } from './stack';
 
 describe('support visibility and actions', () => {
   let stack: Stack;

@@ -11,9 +11,9 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createCheckout } from '../../api/checkout';
 import { freePort } from '../../scripts/lib/ports';
 import { startTemporalServer } from '../../scripts/lib/temporal-server';
-import { loadConfig } from '../../src/config';
-import { createPool } from '../../src/db';
-import { testDatabaseUrl } from '../support/urls';
+import { loadConfig } from '../../src/platform/config';
+import { createPool } from '../../src/platform/db';
+import { testDatabaseUrl } from '../helpers/urls';
 import { createFakeActivities } from '../workflows/fake-activities';
 
 const chromiumPath = '/usr/bin/chromium';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config';
+import { ConfigError, loadConfig } from '../../src/platform/config';
 
 const required = { AUTH_JWT_SECRET: 'a-secret-of-sixteen+', STRIPE_SECRET_KEY: 'sk_test_123' };
 
