@@ -56,7 +56,8 @@ async function bundleWorkflows(): Promise<string> {
   });
   const dir = join(projectRoot, '.cache', 'test');
   mkdirSync(dir, { recursive: true });
-  const path = join(dir, 'workflow-bundle.js');
+  // One file per run: two runs side by side (a developer's and CI's) must not overwrite each other's bundle.
+  const path = join(dir, `workflow-bundle-${process.pid}.js`);
   writeFileSync(path, code);
   return path;
 }
