@@ -8,8 +8,8 @@ import { claimWebhookEvent, markWebhookEventProcessed } from '../../src/payments
 import type { Config } from '../../src/platform/config';
 import type { Pool } from '../../src/platform/db';
 import type { Stripe } from '../../src/platform/stripe';
-import type { latePaymentWorkflow } from '../../workflows/late-payment';
-import { latePaymentWorkflowId, latePaymentWorkflowType } from '../../workflows/late-payment';
+import { latePaymentWorkflowId, latePaymentWorkflowType } from '../../workflows/late-payment/contract';
+import type { latePaymentWorkflow } from '../../workflows/late-payment/workflow';
 import { paymentOutcomeSignal } from '../../workflows/reservation/contract';
 import { PaymentIntentId } from '../../workflows/search-attributes';
 import type { AppEnv } from '../app';

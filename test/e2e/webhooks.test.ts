@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { latePaymentWorkflowId } from '../../workflows/late-payment';
+import { latePaymentWorkflowId } from '../../workflows/late-payment/contract';
 import { bearer } from '../helpers/app';
 import { startTestStack, type TestStack } from '../helpers/stack';
 

@@ -21,7 +21,7 @@ import type { OrderActivities } from '../../activities/orders';
 import type { PaymentActivities } from '../../activities/payments';
 import { isErrorCode } from '../../src/errors';
 import { gatewayCall, inventoryStep, mustComplete } from '../activity-options';
-import { settleLatePayment } from '../late-payment';
+import { settleLatePayment } from '../late-payment/workflow';
 import {
   HoldExpiresAt,
   OrderId,

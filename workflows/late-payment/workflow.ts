@@ -2,28 +2,13 @@
 // cancel or force-release): the seats are held again and sold if they are still free, otherwise the
 // charge is refunded. Never kept silently; both paths leave seat_events, order or refund rows.
 import { ActivityFailure, ApplicationFailure, log, proxyActivities } from '@temporalio/workflow';
-import type { InventoryActivities } from '../activities/inventory';
-import type { OrderActivities } from '../activities/orders';
-import type { PaymentActivities } from '../activities/payments';
-import { isErrorCode } from '../src/errors';
-import { gatewayCall, inventoryStep, mustComplete } from './activity-options';
-import { orderIdFor } from './reservation/contract';
-
-export const latePaymentWorkflowType = 'latePaymentWorkflow';
-
-/** One settlement per PaymentIntent, however often Stripe delivers its webhook. */
-export function latePaymentWorkflowId(paymentIntentId: string): string {
-  return `late-payment-${paymentIntentId}`;
-}
-
-export interface LatePaymentInput {
-  reservationId: string;
-  paymentIntentId: string;
-  /** The payment queue (gateway calls are rate limited there). */
-  paymentTaskQueue: string;
-}
-
-export type LatePaymentOutcome = 'already-sold' | 'sold' | 'refunded' | 'refunded-duplicate' | 'not-verified';
+import type { InventoryActivities } from '../../activities/inventory';
+import type { OrderActivities } from '../../activities/orders';
+import type { PaymentActivities } from '../../activities/payments';
+import { isErrorCode } from '../../src/errors';
+import { gatewayCall, inventoryStep, mustComplete } from '../activity-options';
+import { orderIdFor } from '../reservation/contract';
+import type { LatePaymentInput, LatePaymentOutcome } from './contract';
 
 function domainCode(error: unknown): string | undefined {
   const cause = error instanceof ActivityFailure ? error.cause : error;
