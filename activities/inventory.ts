@@ -7,6 +7,7 @@ import {
   commitSeatsTx,
   type ExtendHoldInput,
   extendHoldTx,
+  type HoldInput,
   type HoldResult,
   holdSeatsTx,
   type ReleaseInput,
@@ -28,13 +29,6 @@ export interface InventoryActivityDeps {
   seatMap?: SeatMap;
 }
 
-export interface HoldSeatsInput {
-  reservationId: string;
-  buyerId: string;
-  eventId: string;
-  request: SeatRequest;
-}
-
 export function createInventoryActivities(deps: InventoryActivityDeps) {
   const seatMap = deps.seatMap ?? createSeatMap(deps);
 
@@ -44,7 +38,7 @@ export function createInventoryActivities(deps: InventoryActivityDeps) {
      * Rejections: SEATS_UNAVAILABLE, BUYER_LIMIT_EXCEEDED, SALES_NOT_OPEN, EVENT_NOT_FOUND,
      * UNKNOWN_SEATS, VALIDATION_FAILED.
      */
-    async holdSeats(input: HoldSeatsInput): Promise<HoldResult> {
+    async holdSeats(input: HoldInput): Promise<HoldResult> {
       const { changes, repeat: _repeat, ...hold } = await holdSeatsTx(deps.pool, input);
       // A repeat writes the same versions again, which also repairs a write-through a crash cut short.
       await seatMap.applyChanges(changes);

@@ -1,9 +1,7 @@
 // Owns the orders, tickets and reservations tables: recording reservations, creating an order with its
 // tickets inside the sale's transaction, and reading orders back for buyers and support.
 import type { ReservationView } from '../../workflows/reservation/contract';
-import type { Pool, PoolClient } from '../platform/db';
-
-type Queryable = Pool | PoolClient;
+import type { PoolClient, Queryable } from '../platform/db';
 
 export interface OrderRow {
   id: string;

@@ -2,8 +2,7 @@
 // set-based inserts (a 100,000-seat venue is three statements), reading one, and listing them.
 import { randomBytes } from 'node:crypto';
 import { DomainError } from '../errors';
-import { type Pool, type PoolClient, withTransaction } from '../platform/db';
-import type { Queryable } from './seats';
+import { type Pool, type PoolClient, type Queryable, withTransaction } from '../platform/db';
 
 export interface NewRow {
   id: string;
@@ -19,13 +18,17 @@ export interface NewSection {
   rows: NewRow[];
 }
 
-export interface NewEvent {
+/** What an organizer sets for an event, as given and as read back. */
+interface EventSettings {
   name: string;
   venue: string;
   startsAt: string;
   currency: string;
   holdSeconds: number;
   maxSeatsPerBuyer: number;
+}
+
+export interface NewEvent extends EventSettings {
   salesOpenAt?: string;
   sections: NewSection[];
 }
@@ -38,14 +41,8 @@ export interface EventSection {
   rows: NewRow[];
 }
 
-export interface EventRecord {
+export interface EventRecord extends EventSettings {
   id: string;
-  name: string;
-  venue: string;
-  startsAt: string;
-  currency: string;
-  holdSeconds: number;
-  maxSeatsPerBuyer: number;
   salesOpenAt: string | null;
   totalSeats: number;
   createdBy: string;

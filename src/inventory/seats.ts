@@ -1,9 +1,10 @@
 // Owns the seat state machine in Postgres: hold, commit, release, void and extend. Each transition writes
 // its seat_events rows in the same statement, and each function takes a client so other modules can
 // compose it inside their own transaction; the caller writes the seat map through after commit.
+// Transitions run as named statements, parsed and planned once per connection, not once per call.
 import pg from 'pg';
 import { DomainError } from '../errors';
-import { type Pool, type PoolClient, pgErrorCodes } from '../platform/db';
+import { pgErrorCodes, type Queryable } from '../platform/db';
 
 export type SeatStatus = 'available' | 'held' | 'sold';
 
@@ -72,12 +73,6 @@ export interface Transition {
   changes: SeatChange[];
 }
 
-/**
- * Anything that runs a query: a pool for a standalone statement, a client inside a transaction. The
- * transitions run as named statements, parsed and planned once per connection, not once per call.
- */
-export type Queryable = Pool | PoolClient;
-
 /** Bounds shared by the API's schemas and the activities' own checks. */
 export const seatRequestLimits = { maxSeats: 50, maxSeatIdLength: 100, maxSectionIdLength: 32 } as const;
 
@@ -90,13 +85,8 @@ interface ChangeRow {
 }
 
 function toChange(row: ChangeRow): SeatChange {
-  return {
-    eventId: row.event_id,
-    seatId: row.seat_id,
-    section: row.section_id,
-    status: row.status,
-    version: row.version,
-  };
+  const { event_id: eventId, seat_id: seatId, section_id: section, status, version } = row;
+  return { eventId, seatId, section, status, version };
 }
 
 function invalid(message: string, path: string): DomainError {
@@ -196,7 +186,7 @@ function holdRejection(eventId: string, outcome: { error: string; [detail: strin
       return new DomainError('SEATS_UNAVAILABLE', message, details);
     }
     default:
-      return new Error(`hold_seats answered an unknown error ${error}`);
+      return new Error(`hold_seats_v2 answered an unknown error ${error}`);
   }
 }
 
@@ -425,105 +415,4 @@ export async function readSeatChanges(
     [eventId, seatIds],
   );
   return rows.map(toChange);
-}
-
-export interface SeatRow {
-  id: string;
-  section: string;
-  row: string;
-  number: string;
-  price: number;
-  status: SeatStatus;
-  version: number;
-}
-
-/** Every seat of an event (or of one section) in display order: section, row, position. */
-export async function readSeatRows(q: Queryable, eventId: string, section?: string): Promise<SeatRow[]> {
-  // Sorted here rather than in SQL: a fresh 100,000-seat event has no statistics yet, and Postgres
-  // then joins and sorts it on disk (seconds) where JavaScript takes tens of milliseconds.
-  const [order, seats] = await Promise.all([
-    q.query<{ section_id: string }>('select section_id from sections where event_id = $1 order by position', [
-      eventId,
-    ]),
-    q.query<{
-      seat_id: string;
-      section_id: string;
-      row_id: string;
-      number: string;
-      price: string | number;
-      status: SeatStatus;
-      version: number;
-      row_position: number;
-      position: number;
-    }>(
-      `select seat_id, section_id, row_id, number, price, status, version, row_position, position
-         from seats
-        where event_id = $1 and ($2::text is null or section_id = $2)`,
-      [eventId, section ?? null],
-    ),
-  ]);
-  const sectionPosition = new Map(order.rows.map((row, index) => [row.section_id, index]));
-  return seats.rows
-    .sort(
-      (a, b) =>
-        (sectionPosition.get(a.section_id) ?? 0) - (sectionPosition.get(b.section_id) ?? 0) ||
-        a.row_position - b.row_position ||
-        a.position - b.position,
-    )
-    .map((row) => ({
-      id: row.seat_id,
-      section: row.section_id,
-      row: row.row_id,
-      number: row.number,
-      price: Number(row.price),
-      status: row.status,
-      version: row.version,
-    }));
-}
-
-export interface SectionCounts {
-  id: string;
-  name: string;
-  price: number;
-  available: number;
-  held: number;
-  sold: number;
-}
-
-/** Available/held/sold counts per section of an event, in section order. */
-export async function countSeats(q: Queryable, eventId: string): Promise<SectionCounts[]> {
-  const { rows } = await q.query<{
-    section_id: string;
-    name: string;
-    price: string | number;
-    available: string | number;
-    held: string | number;
-    sold: string | number;
-  }>(
-    // Counted per section first, in one pass over the event's seats, then joined to the few sections:
-    // a join first lets a planner without statistics loop over every seat once per section.
-    `select c.section_id, c.name, c.price,
-            coalesce(n.available, 0) as available, coalesce(n.held, 0) as held, coalesce(n.sold, 0) as sold
-       from sections c
-       left join (
-         select section_id,
-                count(*) filter (where status = 'available') as available,
-                count(*) filter (where status = 'held') as held,
-                count(*) filter (where status = 'sold') as sold
-           from seats
-          where event_id = $1
-          group by section_id
-       ) n on n.section_id = c.section_id
-      where c.event_id = $1
-      order by c.position`,
-    [eventId],
-  );
-  return rows.map((row) => ({
-    id: row.section_id,
-    name: row.name,
-    price: Number(row.price),
-    available: Number(row.available),
-    held: Number(row.held),
-    sold: Number(row.sold),
-  }));
 }

@@ -1,8 +1,6 @@
 // Owns the payments audit table: one row per charge attempt, written REQUESTED before the gateway call
 // and completed after it, so finance can trace every charge even when the gateway's answer was lost.
-import type { Pool, PoolClient } from '../platform/db';
-
-type Queryable = Pool | PoolClient;
+import type { Queryable } from '../platform/db';
 
 export type PaymentStatus = 'REQUESTED' | 'SUCCEEDED' | 'DECLINED' | 'FAILED' | 'CANCELED' | 'PROCESSING';
 

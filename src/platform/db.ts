@@ -4,6 +4,12 @@ import pg from 'pg';
 export type Pool = pg.Pool;
 export type PoolClient = pg.PoolClient;
 
+/**
+ * Anything that runs a query: a pool for a standalone statement, a client inside a transaction, so a
+ * store's function can run alone or join its caller's transaction.
+ */
+export type Queryable = Pool | PoolClient;
+
 /** Postgres error codes we branch on, by name. */
 export const pgErrorCodes = {
   uniqueViolation: '23505',

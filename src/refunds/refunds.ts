@@ -1,9 +1,7 @@
 // Owns the refunds audit table: one row per refund, written REQUESTED before the gateway call and
 // completed after it. A refund the gateway accepted but has not finished (`pending`) stays REQUESTED
 // with its Stripe refund id, so "requested" always means "money not yet confirmed back".
-import type { Pool, PoolClient } from '../platform/db';
-
-type Queryable = Pool | PoolClient;
+import type { Queryable } from '../platform/db';
 
 export type RefundStatus = 'REQUESTED' | 'SUCCEEDED' | 'FAILED';
 

@@ -1,6 +1,8 @@
 // Owns the reservation workflow's contract, shared by the API, the worker and support tooling: ids,
 // input, the reservation view, statuses, and the signal/query/update definitions. Pure: no I/O.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+// Type-only, so erased from the workflow bundle: the seat store's definition of a request.
+import type { SeatRequest } from '../../src/inventory/seats';
 
 export const reservationStatuses = [
   'PENDING',
@@ -24,7 +26,7 @@ export const terminalStatuses: readonly ReservationStatus[] = [
   'FAILED',
 ];
 
-export type SeatRequest = { seatIds: string[] } | { section: string; quantity: number; adjacent?: boolean };
+export type { SeatRequest };
 
 export interface ReservationInput {
   reservationId: string;

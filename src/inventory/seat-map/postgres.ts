@@ -1,0 +1,155 @@
+// Owns the seat map's reads from Postgres, the judge: what a fill writes into Redis, and the answers
+// served from Postgres while Redis is down.
+import type { Pool, Queryable } from '../../platform/db';
+import type { SeatStatus } from '../seats';
+import type { SectionInfo } from './keys';
+import type { AvailabilityView, SeatMapView, SeatView, SectionCounts } from './views';
+
+export interface SeatRow extends SeatView {
+  version: number;
+}
+
+/** An event's sections and seats, in display order, as a fill writes them. */
+export interface Loaded {
+  sections: SectionInfo[];
+  seats: SeatRow[];
+}
+
+/** Every seat of an event (or of one section) in display order: section, row, position. */
+export async function readSeatRows(q: Queryable, eventId: string, section?: string): Promise<SeatRow[]> {
+  // Sorted here rather than in SQL: a fresh 100,000-seat event has no statistics yet, and Postgres
+  // then joins and sorts it on disk (seconds) where JavaScript takes tens of milliseconds.
+  const [order, seats] = await Promise.all([
+    q.query<{ section_id: string }>('select section_id from sections where event_id = $1 order by position', [
+      eventId,
+    ]),
+    q.query<{
+      seat_id: string;
+      section_id: string;
+      row_id: string;
+      number: string;
+      price: string | number;
+      status: SeatStatus;
+      version: number;
+      row_position: number;
+      position: number;
+    }>(
+      `select seat_id, section_id, row_id, number, price, status, version, row_position, position
+         from seats
+        where event_id = $1 and ($2::text is null or section_id = $2)`,
+      [eventId, section ?? null],
+    ),
+  ]);
+  const sectionPosition = new Map(order.rows.map((row, index) => [row.section_id, index]));
+  return seats.rows
+    .sort(
+      (a, b) =>
+        (sectionPosition.get(a.section_id) ?? 0) - (sectionPosition.get(b.section_id) ?? 0) ||
+        a.row_position - b.row_position ||
+        a.position - b.position,
+    )
+    .map((row) => ({
+      id: row.seat_id,
+      section: row.section_id,
+      row: row.row_id,
+      number: row.number,
+      price: Number(row.price),
+      status: row.status,
+      version: row.version,
+    }));
+}
+
+/** Available/held/sold counts per section of an event, in section order. */
+export async function countSeats(q: Queryable, eventId: string): Promise<SectionCounts[]> {
+  const { rows } = await q.query<{
+    section_id: string;
+    name: string;
+    price: string | number;
+    available: string | number;
+    held: string | number;
+    sold: string | number;
+  }>(
+    // Counted per section first, in one pass over the event's seats, then joined to the few sections:
+    // a join first lets a planner without statistics loop over every seat once per section.
+    `select c.section_id, c.name, c.price,
+            coalesce(n.available, 0) as available, coalesce(n.held, 0) as held, coalesce(n.sold, 0) as sold
+       from sections c
+       left join (
+         select section_id,
+                count(*) filter (where status = 'available') as available,
+                count(*) filter (where status = 'held') as held,
+                count(*) filter (where status = 'sold') as sold
+           from seats
+          where event_id = $1
+          group by section_id
+       ) n on n.section_id = c.section_id
+      where c.event_id = $1
+      order by c.position`,
+    [eventId],
+  );
+  return rows.map((row) => ({
+    id: row.section_id,
+    name: row.name,
+    price: Number(row.price),
+    available: Number(row.available),
+    held: Number(row.held),
+    sold: Number(row.sold),
+  }));
+}
+
+/** An event's sections and seats for a fill; undefined when the event has no sections (does not exist). */
+export async function loadEvent(pool: Pool, eventId: string): Promise<Loaded | undefined> {
+  const { rows } = await pool.query<{ section_id: string; name: string; price: string | number }>(
+    'select section_id, name, price from sections where event_id = $1 order by position',
+    [eventId],
+  );
+  if (rows.length === 0) return undefined;
+  const seats = await readSeatRows(pool, eventId);
+  return {
+    sections: rows.map((row) => ({ id: row.section_id, name: row.name, price: Number(row.price) })),
+    seats,
+  };
+}
+
+/** The seat map of a loaded event (or one section). */
+export function viewOf(eventId: string, loaded: Loaded, section?: string): SeatMapView {
+  return {
+    eventId,
+    seats: loaded.seats
+      .filter((seat) => section === undefined || seat.section === section)
+      .map(({ version: _version, ...seat }) => seat),
+  };
+}
+
+/** Available/held/sold counts per section of a loaded event. */
+export function countsOf(eventId: string, loaded: Loaded): AvailabilityView {
+  const bySection = new Map(
+    loaded.sections.map((info) => [info.id, { ...info, available: 0, held: 0, sold: 0 }]),
+  );
+  for (const seat of loaded.seats) {
+    const counts = bySection.get(seat.section);
+    if (counts) counts[seat.status] += 1;
+  }
+  return { eventId, sections: [...bySection.values()] };
+}
+
+/** The seat map of an event (or one section) straight from Postgres; undefined when there is no such event. */
+export async function readFromPostgres(
+  pool: Pool,
+  eventId: string,
+  section?: string,
+): Promise<SeatMapView | undefined> {
+  const { rowCount } = await pool.query('select 1 from events where id = $1', [eventId]);
+  if (!rowCount) return undefined;
+  const seats = await readSeatRows(pool, eventId, section);
+  return { eventId, seats: seats.map(({ version: _version, ...seat }) => seat) };
+}
+
+/** Counts per section straight from Postgres; undefined when there is no such event. */
+export async function availabilityFromPostgres(
+  pool: Pool,
+  eventId: string,
+): Promise<AvailabilityView | undefined> {
+  const sections = await countSeats(pool, eventId);
+  return sections.length === 0 ? undefined : { eventId, sections };
+}

@@ -1,0 +1,26 @@
+-- Owns what apply.lua and fill.lua share; scripts.ts puts it in front of each of them.
+
+-- Parses a status value "<version>:<code>[:<offset>]" into version (-1 when absent), code, offset (or false).
+local function parse(value)
+  if not value then return -1, false, false end
+  local sep = string.find(value, ':', 1, true)
+  local offset = false
+  if #value > sep + 1 then offset = string.sub(value, sep + 3) end
+  return tonumber(string.sub(value, 1, sep - 1)), string.sub(value, sep + 1, sep + 1), offset
+end
+
+-- Counts one seat moving from oldStatus (false: not in the map yet) to status, per "<section>:<code>".
+local function count(delta, section, oldStatus, status)
+  if oldStatus == status then return end
+  if oldStatus then
+    delta[section .. ':' .. oldStatus] = (delta[section .. ':' .. oldStatus] or 0) - 1
+  end
+  delta[section .. ':' .. status] = (delta[section .. ':' .. status] or 0) + 1
+end
+
+-- Moves the counts hash by the net changes only, so counters move only with a seat's status.
+local function flush(counts, delta)
+  for field, change in pairs(delta) do
+    if change ~= 0 then redis.call('HINCRBY', counts, field, change) end
+  end
+end
