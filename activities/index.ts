@@ -9,8 +9,7 @@ import type { Redis } from '../src/platform/redis';
 import type { Stripe } from '../src/platform/stripe';
 import { createInventoryActivities } from './inventory';
 import { createOrderActivities } from './orders';
-import { createPaymentActivities as createGatewayActivities } from './payments';
-import { createProbeActivities } from './probe';
+import { createPaymentActivities } from './payments';
 import { createRefundActivities } from './refunds';
 
 export interface ActivityDeps {
@@ -22,11 +21,10 @@ export interface ActivityDeps {
 }
 
 /** Activities of the main task queue: inventory, orders, bookkeeping. */
-export function createActivities(deps: ActivityDeps) {
+export function createMainQueueActivities(deps: ActivityDeps) {
   // One seat map per process, so every write-through shares its version ordering and Redis health.
   const seatMap = createSeatMap(deps);
   return {
-    ...createProbeActivities(),
     ...createInventoryActivities({ ...deps, seatMap }),
     ...createOrderActivities({ ...deps, seatMap }),
     ...createRefundActivities({ ...deps, seatMap }),
@@ -34,8 +32,6 @@ export function createActivities(deps: ActivityDeps) {
 }
 
 /** Activities of the payment task queue: every call that reaches the payment gateway. */
-export function createPaymentActivities(deps: ActivityDeps) {
-  return {
-    ...createGatewayActivities(deps),
-  };
+export function createPaymentQueueActivities(deps: ActivityDeps) {
+  return createPaymentActivities(deps);
 }

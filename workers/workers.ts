@@ -1,7 +1,7 @@
 // Owns how Boxoffice's Workers are built, so the worker process, tests and benchmarks run the same setup.
 import { fileURLToPath } from 'node:url';
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import { type ActivityDeps, createActivities, createPaymentActivities } from '../activities';
+import { type ActivityDeps, createMainQueueActivities, createPaymentQueueActivities } from '../activities';
 import type { Config } from '../src/platform/config';
 
 export interface CreateWorkersOptions {
@@ -10,6 +10,10 @@ export interface CreateWorkersOptions {
   deps: ActivityDeps;
   /** A prebuilt bundle (tests, production images); bundled from workflows/ at start when absent. */
   workflowBundlePath?: string;
+  /** Another workflows entry than workflows/index.ts (the benchmark's, with its probe); not with a bundle. */
+  workflowsPath?: string;
+  /** Activities registered on the main queue beside Boxoffice's own (the benchmark's probe). */
+  extraActivities?: WorkerOptions['activities'];
   /** Extra options for both workers, e.g. shorter shutdown in tests. */
   overrides?: Partial<WorkerOptions>;
 }
@@ -18,13 +22,16 @@ export async function createWorkers(options: CreateWorkersOptions): Promise<Work
   const { connection, config, deps } = options;
   const workflows = options.workflowBundlePath
     ? { workflowBundle: { codePath: options.workflowBundlePath } }
-    : { workflowsPath: fileURLToPath(new URL('../workflows/index.ts', import.meta.url)) };
+    : {
+        workflowsPath:
+          options.workflowsPath ?? fileURLToPath(new URL('../workflows/index.ts', import.meta.url)),
+      };
   const main = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     ...workflows,
-    activities: createActivities(deps),
+    activities: { ...createMainQueueActivities(deps), ...options.extraActivities },
     shutdownGraceTime: '10s',
     ...options.overrides,
   });
@@ -32,7 +39,7 @@ export async function createWorkers(options: CreateWorkersOptions): Promise<Work
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.paymentTaskQueue,
-    activities: createPaymentActivities(deps),
+    activities: createPaymentQueueActivities(deps),
     // The one global knob for a rate-limited gateway: the server hands out at most this many payment
     // activities per second across every worker, so a rush queues inside Temporal instead of 429s.
     maxTaskQueueActivitiesPerSecond: config.payments.rateLimitPerSecond,

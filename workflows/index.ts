@@ -1,5 +1,4 @@
 // Owns the workflow bundle's entry point: every workflow type the worker registers.
 export { latePaymentWorkflow } from './late-payment/workflow';
-export { probeWorkflow } from './probe';
 export { refundWorkflow } from './refund/workflow';
 export { reservationWorkflow } from './reservation/workflow';

@@ -1,5 +1,7 @@
-// Owns the benchmark's tunable worker process: workers/main.ts's setup (same createWorkers, same clients)
-// with extra Worker options from BENCH_WORKER_OPTIONS (JSON), to measure a tuning before adopting it.
+// Owns the benchmark's worker process: workers/main.ts's setup (same createWorkers, same clients) plus
+// the probe workflow and activity, with extra Worker options from BENCH_WORKER_OPTIONS (JSON), to
+// measure a tuning before adopting it.
+import { fileURLToPath } from 'node:url';
 import { NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { loadConfig } from '../../src/platform/config';
 import { createPool } from '../../src/platform/db';
@@ -8,6 +10,7 @@ import { createRedis } from '../../src/platform/redis';
 import { createStripe } from '../../src/platform/stripe';
 import { temporalConnectionOptions } from '../../src/platform/temporal';
 import { createWorkers } from '../../workers/workers';
+import { createProbeActivities } from '../probe/activities';
 
 async function main() {
   const config = loadConfig();
@@ -25,6 +28,8 @@ async function main() {
     connection,
     config,
     deps: { config, pool, redis, stripe, log },
+    workflowsPath: fileURLToPath(new URL('../probe/workflows.ts', import.meta.url)),
+    extraActivities: createProbeActivities(),
     overrides,
   });
   log.info({ overrides, poolSize }, 'worker started');

@@ -1,7 +1,7 @@
 // Owns the smallest useful workflow: start, one no-op activity, complete. The flash-sale benchmark uses
-// it as the floor of what this Temporal server can do; operators can start it to smoke-test a worker.
+// it as the floor of what this Temporal server can do; it is bench code, not part of the product.
 import { proxyActivities } from '@temporalio/workflow';
-import type { ProbeActivities } from '../activities/probe';
+import type { ProbeActivities } from './activities';
 
 const { probe } = proxyActivities<ProbeActivities>({ startToCloseTimeout: '10s' });
 

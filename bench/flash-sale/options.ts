@@ -1,0 +1,75 @@
+// Owns the flash-sale benchmark's command line: flags, their defaults and checks, and the run's params
+// as the results record them.
+import { parseArgs } from 'node:util';
+
+const usage = `usage: npm run bench:flash-sale -- [--seats 200] [--buyers 1000] [--concurrency 50]
+  [--payment-rate 20] [--probes 500] [--steady-seconds 15] [--steady-rate N] [--rejects 20000]
+  [--reject-concurrency 64] [--persist] [--sqlite-pragma KEY=VALUE]... [--dynamic-config KEY=JSON]...
+  [--worker-options JSON] [--temporal-gomaxprocs N] [--log-level warn] [--profile DIR] [--out flash-sale]`;
+
+function positive(name: string, value: string | undefined): number {
+  const number = Number(value);
+  if (!Number.isFinite(number) || number <= 0) {
+    process.stderr.write(`--${name} must be a positive number, got ${value}\n${usage}\n`);
+    process.exit(2);
+  }
+  return number;
+}
+
+/** The flags, parsed: prints the usage and exits on --help (0) or a bad number (2). */
+export function parseOptions() {
+  const { values: flags } = parseArgs({
+    options: {
+      seats: { type: 'string', default: '200' },
+      buyers: { type: 'string', default: '1000' },
+      concurrency: { type: 'string', default: '50' },
+      'payment-rate': { type: 'string', default: '20' },
+      probes: { type: 'string', default: '500' },
+      'steady-seconds': { type: 'string', default: '15' },
+      'steady-rate': { type: 'string' },
+      rejects: { type: 'string', default: '20000' },
+      'reject-concurrency': { type: 'string', default: '64' },
+      persist: { type: 'boolean', default: false },
+      'sqlite-pragma': { type: 'string', multiple: true, default: [] },
+      'dynamic-config': { type: 'string', multiple: true, default: [] },
+      'worker-options': { type: 'string' },
+      'temporal-gomaxprocs': { type: 'string' },
+      'log-level': { type: 'string', default: 'warn' },
+      profile: { type: 'string' },
+      out: { type: 'string', default: 'flash-sale' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (flags.help) {
+    process.stdout.write(`${usage}\n`);
+    process.exit(0);
+  }
+  const params = {
+    seats: Math.floor(positive('seats', flags.seats)),
+    buyers: Math.floor(positive('buyers', flags.buyers)),
+    concurrency: Math.floor(positive('concurrency', flags.concurrency)),
+    paymentRate: positive('payment-rate', flags['payment-rate']),
+    probes: Math.floor(positive('probes', flags.probes)),
+    steadySeconds: positive('steady-seconds', flags['steady-seconds']),
+    steadyRate:
+      flags['steady-rate'] === undefined ? undefined : positive('steady-rate', flags['steady-rate']),
+    rejects: Math.floor(positive('rejects', flags.rejects)),
+    rejectConcurrency: Math.floor(positive('reject-concurrency', flags['reject-concurrency'])),
+    persistence: flags.persist ? 'sqlite file (--db-filename)' : 'in memory',
+    sqlitePragmas: flags['sqlite-pragma'],
+    dynamicConfig: flags['dynamic-config'],
+    workerOptions: flags['worker-options']
+      ? (JSON.parse(flags['worker-options']) as Record<string, unknown>)
+      : {},
+    /** Go's GOMAXPROCS for the dev server (and stripe-mock); unset: one per CPU. */
+    temporalGomaxprocs: flags['temporal-gomaxprocs'],
+    logLevel: flags['log-level'],
+    // The probe workflow and activity are bench code: only the bench's worker registers them.
+    worker: 'separate process (tsx bench/lib/worker.ts)',
+    api: 'separate process (tsx api/server.ts, @hono/node-server)',
+  };
+  return { params, persist: flags.persist, profile: flags.profile, out: flags.out };
+}
+
+export type Options = ReturnType<typeof parseOptions>;
+export type Params = Options['params'];
