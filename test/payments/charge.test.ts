@@ -9,6 +9,7 @@ import { createStripe } from '../../src/platform/stripe';
 import { testDatabaseUrl } from '../helpers/urls';
 import {
   asFailure,
+  cancelPayment,
   createReservation,
   failureOf,
   ownPaymentMethod,
@@ -196,7 +197,10 @@ describe('payment activities: charge, reconcile, verify, cancel', () => {
     expect(asFailure(gaveUp).nonRetryable).toBe(false);
     expect(intentsOf(reservation.reservationId)[0]?.status).toBe('processing');
 
-    const truth = await activities.reconcilePayment({ reservationId: reservation.reservationId, attempt: 1 });
+    const truth = await activities.checkPaymentAttempt({
+      reservationId: reservation.reservationId,
+      attempt: 1,
+    });
 
     const [intent] = intentsOf(reservation.reservationId);
     expect(truth).toEqual({ status: 'failed', paymentIntentId: intent?.id });
@@ -216,7 +220,10 @@ describe('payment activities: charge, reconcile, verify, cancel', () => {
     fixture.setFault(paymentMethod, { failAfterCharge: true });
     await failureOf(activities.chargePayment(chargeInput(reservation, 1, paymentMethod)));
 
-    const truth = await activities.reconcilePayment({ reservationId: reservation.reservationId, attempt: 1 });
+    const truth = await activities.checkPaymentAttempt({
+      reservationId: reservation.reservationId,
+      attempt: 1,
+    });
 
     const [intent] = intentsOf(reservation.reservationId);
     expect(truth).toEqual({ status: 'succeeded', paymentIntentId: intent?.id });
@@ -229,7 +236,7 @@ describe('payment activities: charge, reconcile, verify, cancel', () => {
   it('reports not_found for an attempt that never reached the gateway or never executed there', async () => {
     const reservation = await createReservation(pool);
     expect(
-      await activities.reconcilePayment({ reservationId: reservation.reservationId, attempt: 1 }),
+      await activities.checkPaymentAttempt({ reservationId: reservation.reservationId, attempt: 1 }),
     ).toEqual({
       status: 'not_found',
     });
@@ -239,7 +246,7 @@ describe('payment activities: charge, reconcile, verify, cancel', () => {
     await failureOf(activities.chargePayment(chargeInput(reservation, 1, paymentMethod)));
 
     expect(
-      await activities.reconcilePayment({ reservationId: reservation.reservationId, attempt: 1 }),
+      await activities.checkPaymentAttempt({ reservationId: reservation.reservationId, attempt: 1 }),
     ).toEqual({
       status: 'not_found',
     });
@@ -258,7 +265,10 @@ describe('payment activities: charge, reconcile, verify, cancel', () => {
     expect((await findPaymentsByReservation(pool, reservation.reservationId))[0]?.status).toBe('PROCESSING');
 
     fixture.completeAction(pending.paymentIntentId, 'succeeded');
-    const truth = await activities.reconcilePayment({ reservationId: reservation.reservationId, attempt: 1 });
+    const truth = await activities.checkPaymentAttempt({
+      reservationId: reservation.reservationId,
+      attempt: 1,
+    });
 
     expect(truth).toEqual({ status: 'succeeded', paymentIntentId: pending.paymentIntentId });
     expect((await findPaymentsByReservation(pool, reservation.reservationId))[0]?.status).toBe('SUCCEEDED');
@@ -363,19 +373,19 @@ describe('payment activities: charge, reconcile, verify, cancel', () => {
         confirm: true,
       });
 
-      expect(await activities.cancelPayment({ paymentIntentId: open.id })).toEqual({
+      expect(await cancelPayment({ pool, stripe }, { paymentIntentId: open.id })).toEqual({
         canceled: true,
         status: 'canceled',
       });
-      expect(await activities.cancelPayment({ paymentIntentId: open.id })).toEqual({
+      expect(await cancelPayment({ pool, stripe }, { paymentIntentId: open.id })).toEqual({
         canceled: true,
         status: 'canceled',
       });
-      expect(await activities.cancelPayment({ paymentIntentId: paid.id })).toEqual({
+      expect(await cancelPayment({ pool, stripe }, { paymentIntentId: paid.id })).toEqual({
         canceled: false,
         status: 'succeeded',
       });
-      expect(await activities.cancelPayment({ paymentIntentId: 'pi_does_not_exist' })).toEqual({
+      expect(await cancelPayment({ pool, stripe }, { paymentIntentId: 'pi_does_not_exist' })).toEqual({
         canceled: false,
         status: 'not_found',
       });

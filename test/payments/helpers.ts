@@ -4,7 +4,10 @@ import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import Stripe from 'stripe';
 import { inject } from 'vitest';
+import { cancelUnlessSucceeded } from '../../activities/payments/attempt-check';
+import { retrieveIntent } from '../../activities/payments/gateway';
 import { type StripeFixture, startStripeFixture } from '../../scripts/lib/stripe-fixture';
+import { recordIntentStatus } from '../../src/payments/payments';
 import { type Config, loadConfig } from '../../src/platform/config';
 import type { Pool } from '../../src/platform/db';
 
@@ -83,4 +86,19 @@ export function asFailure(error: unknown): { type?: string; nonRetryable: boolea
     nonRetryable: error.nonRetryable === true,
     details: error.details?.[0],
   };
+}
+
+/**
+ * Best-effort cancel of a PaymentIntent that has not succeeded, reporting where it ended: what the attempt
+ * check does to an abandoned attempt, with the audit row kept in step. Only the suites need it on its own.
+ */
+export async function cancelPayment(
+  deps: { pool: Pool; stripe: Stripe },
+  input: { paymentIntentId: string },
+): Promise<{ canceled: boolean; status: Stripe.PaymentIntent.Status | 'not_found' }> {
+  const intent = await retrieveIntent(deps.stripe, input.paymentIntentId);
+  if (!intent) return { canceled: false, status: 'not_found' };
+  const settled = await cancelUnlessSucceeded(deps.stripe, intent);
+  if (settled.status === 'canceled') await recordIntentStatus(deps.pool, settled.id, 'CANCELED');
+  return { canceled: settled.status === 'canceled', status: settled.status };
 }
