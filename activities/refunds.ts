@@ -6,25 +6,15 @@
 import type { SeatMap } from '../src/inventory/seat-map';
 import { type Pool, withTransaction } from '../src/platform/db';
 import type { Logger } from '../src/platform/logger';
-import { applyRefundTx, reserveRefundTx } from '../src/refunds/order-refunds';
+import {
+  type ApplyRefundInput,
+  applyRefundTx,
+  type ReserveRefundInput,
+  reserveRefundTx,
+} from '../src/refunds/order-refunds';
 import type { AppliedRefund, PreparedRefund } from '../workflows/refund/contract';
 import { withDomainFailures } from './failures';
 import { refundIdempotencyKey } from './payments';
-
-export interface ReserveRefundInput {
-  refundId: string;
-  orderId: string;
-  amount?: number;
-  reason: string;
-  operator: string;
-}
-
-export interface ApplyRefundInput {
-  refundId: string;
-  orderId: string;
-  reason: string;
-  operator: string;
-}
 
 /**
  * Builds the refund bookkeeping activities.
@@ -38,16 +28,9 @@ export function createRefundActivities(deps: { pool: Pool; seatMap: SeatMap; log
      * Checks the order can take this refund and writes its refunds row REQUESTED (idempotent per refund
      * id). Rejections: ORDER_NOT_FOUND, ALREADY_REFUNDED, REFUND_EXCEEDS_PAYMENT; nothing is written then.
      */
-    async reserveRefund(input: ReserveRefundInput): Promise<PreparedRefund> {
+    async reserveRefund(input: Omit<ReserveRefundInput, 'idempotencyKey'>): Promise<PreparedRefund> {
       const { refund, eventId, buyerId } = await withTransaction(deps.pool, (client) =>
-        reserveRefundTx(client, {
-          refundId: input.refundId,
-          orderId: input.orderId,
-          amount: input.amount,
-          idempotencyKey: refundIdempotencyKey(input.refundId),
-          reason: input.reason,
-          actor: input.operator,
-        }),
+        reserveRefundTx(client, { ...input, idempotencyKey: refundIdempotencyKey(input.refundId) }),
       );
       return {
         orderId: input.orderId,
@@ -63,12 +46,7 @@ export function createRefundActivities(deps: { pool: Pool; seatMap: SeatMap; log
     /** Applies an accepted refund to the order (status, refunded total, void tickets, seats back to sale). */
     async applyRefund(input: ApplyRefundInput): Promise<AppliedRefund> {
       const { changes, ...applied } = await withTransaction(deps.pool, (client) =>
-        applyRefundTx(client, {
-          refundId: input.refundId,
-          orderId: input.orderId,
-          reason: input.reason,
-          actor: input.operator,
-        }),
+        applyRefundTx(client, input),
       );
       await deps.seatMap.applyChanges(changes);
       deps.log.info({ ...input, ...applied }, 'refund applied to order');

@@ -3,7 +3,8 @@
 // with its Stripe refund id, so "requested" always means "money not yet confirmed back".
 import type { Queryable } from '../platform/db';
 
-export type RefundStatus = 'REQUESTED' | 'SUCCEEDED' | 'FAILED';
+/** A refunds row: REQUESTED until the gateway confirms the money went back (the workflow has its own RefundView status). */
+export type RefundRecordStatus = 'REQUESTED' | 'SUCCEEDED' | 'FAILED';
 
 export interface RefundRow {
   id: string;
@@ -16,7 +17,7 @@ export interface RefundRow {
   currency: string;
   reason: string;
   actor: string;
-  status: RefundStatus;
+  status: RefundRecordStatus;
   errorMessage: string | null;
   createdAt: Date;
   updatedAt: Date;

@@ -10,7 +10,7 @@ export interface FakeScript {
   taken: Set<string>;
   /** Make completeSale fail as if support had force-released the seats a moment earlier. */
   commitFails: boolean;
-  /** What reconcilePayment learns from the gateway after a timeout. */
+  /** What checkPaymentAttempt learns from the gateway after a timeout. */
   reconcileStatus: 'succeeded' | 'not_found';
   /** Payment methods whose charge never answers until `releaseHangs` is called. */
   hangingMethods: Set<string>;
@@ -63,10 +63,6 @@ export function createFakeActivities(overrides: Partial<FakeScript> = {}) {
     async extendHold(input: { reservationId: string; heldUntil: string }) {
       record('extendHold', input);
     },
-    async commitSeats(input: { reservationId: string; orderId: string }) {
-      record('commitSeats', input);
-      return { seatIds: [] };
-    },
     async recordReservation(input: unknown) {
       record('recordReservation', input);
     },
@@ -100,8 +96,8 @@ export function createFakeActivities(overrides: Partial<FakeScript> = {}) {
       charges.set(key, paymentIntentId);
       return { status: 'succeeded' as const, paymentIntentId };
     },
-    async reconcilePayment(input: { reservationId: string; attempt: number }) {
-      record('reconcilePayment', input);
+    async checkPaymentAttempt(input: { reservationId: string; attempt: number }) {
+      record('checkPaymentAttempt', input);
       if (script.reconcileStatus === 'succeeded') {
         return { status: 'succeeded' as const, paymentIntentId: `pi_late_${input.reservationId.slice(-6)}` };
       }
@@ -117,9 +113,6 @@ export function createFakeActivities(overrides: Partial<FakeScript> = {}) {
     async refundPayment(input: { refundId: string; paymentIntentId: string; amount: number }) {
       record('refundPayment', input);
       return { stripeRefundId: `re_${input.refundId}`, status: 'succeeded' as const };
-    },
-    async cancelPayment(input: { paymentIntentId: string }) {
-      record('cancelPayment', input);
     },
   });
 

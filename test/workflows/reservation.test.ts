@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type Checkout, createCheckout } from '../../api/checkout';
+import { type Checkout, createCheckout } from '../../api/workflows/reservations';
 import { DomainError } from '../../src/errors';
 import { loadConfig } from '../../src/platform/config';
 import { createPool, type Pool } from '../../src/platform/db';
@@ -238,7 +238,7 @@ describe('reservation workflow', () => {
     expect(error.code).toBe('RESERVATION_CONFIRMED');
   });
 
-  it('times out a hanging payment, reconciles with the gateway, and keeps the seats when it was not charged', async () => {
+  it('times out a hanging payment, checks the attempt with the gateway, and keeps the seats when it was not charged', async () => {
     fakes.script.reconcileStatus = 'not_found';
     const { view } = await hold(['I-1-1']);
     const failed = await rejectionOf(settledConfirm(view.id, 'pm_hang'));
@@ -248,7 +248,7 @@ describe('reservation workflow', () => {
     expect(now.payment?.lastError).toMatch(/not charged/);
     expect(
       fakes
-        .callsTo('reconcilePayment')
+        .callsTo('checkPaymentAttempt')
         .some((call) => (call.input as { reservationId: string }).reservationId === view.id),
     ).toBe(true);
     const confirmed = await settledConfirm(view.id, 'pm_card_visa');

@@ -16,3 +16,6 @@ export interface LatePaymentInput {
 }
 
 export type LatePaymentOutcome = 'already-sold' | 'sold' | 'refunded' | 'refunded-duplicate' | 'not-verified';
+
+/** The workflow's signature, for typed client handles without importing workflow code. */
+export type LatePaymentWorkflow = (input: LatePaymentInput) => Promise<LatePaymentOutcome>;

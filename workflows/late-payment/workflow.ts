@@ -1,19 +1,14 @@
 // Owns what happens to money that arrives after its reservation ended (a late webhook after expiry,
 // cancel or force-release): the seats are held again and sold if they are still free, otherwise the
 // charge is refunded. Never kept silently; both paths leave seat_events, order or refund rows.
-import { ActivityFailure, ApplicationFailure, log, proxyActivities } from '@temporalio/workflow';
+import { log, proxyActivities } from '@temporalio/workflow';
 import type { InventoryActivities } from '../../activities/inventory';
 import type { OrderActivities } from '../../activities/orders';
 import type { PaymentActivities } from '../../activities/payments';
-import { isErrorCode } from '../../src/errors';
 import { gatewayCall, inventoryStep, mustComplete } from '../activity-options';
+import { businessFailure, domainCodeOf } from '../failures';
 import { orderIdFor } from '../reservation/contract';
 import type { LatePaymentInput, LatePaymentOutcome } from './contract';
-
-function domainCode(error: unknown): string | undefined {
-  const cause = error instanceof ActivityFailure ? error.cause : error;
-  return cause instanceof ApplicationFailure && isErrorCode(cause.type) ? cause.type : undefined;
-}
 
 /** Settles one late charge for a reservation; callable from any workflow. */
 export async function settleLatePayment(
@@ -44,7 +39,8 @@ export async function settleLatePayment(
 
   const reservation = await loadReservation({ reservationId: input.reservationId });
   if (!reservation) {
-    throw ApplicationFailure.nonRetryable(
+    throw businessFailure(
+      'RESERVATION_NOT_FOUND',
       `no reservation ${input.reservationId} for late payment ${input.paymentIntentId}`,
     );
   }
@@ -69,7 +65,7 @@ export async function settleLatePayment(
       reservationId: reservation.id,
     });
   } catch (error) {
-    if (domainCode(error) !== 'PAYMENT_NOT_VERIFIED') throw error;
+    if (domainCodeOf(error) !== 'PAYMENT_NOT_VERIFIED') throw error;
     log.warn('late payment not verified; nothing to settle', { paymentIntentId: input.paymentIntentId });
     return 'not-verified';
   }
@@ -87,7 +83,7 @@ export async function settleLatePayment(
       request: { seatIds: reservation.seatIds },
     });
   } catch (error) {
-    if (!domainCode(error)) throw error;
+    if (!domainCodeOf(error)) throw error;
     await refund('paid after the reservation ended and its seats were taken');
     return 'refunded';
   }
@@ -104,7 +100,7 @@ export async function settleLatePayment(
       actor: 'late-payment',
     });
   } catch (error) {
-    if (domainCode(error) !== 'SEATS_NOT_HELD') throw error;
+    if (domainCodeOf(error) !== 'SEATS_NOT_HELD') throw error;
     await refund('paid after the reservation ended; the seats could not be committed');
     return 'refunded';
   }

@@ -41,6 +41,9 @@ export interface RefundView {
 
 export const refundStatusQuery = defineQuery<RefundView>('status');
 
+/** The workflow's signature, for typed client handles without importing workflow code. */
+export type RefundWorkflow = (input: RefundWorkflowInput) => Promise<RefundView>;
+
 /** What the workflow's first step learns from Postgres, with the refund's amount reserved on the order. */
 export interface PreparedRefund {
   orderId: string;

@@ -4,8 +4,6 @@
 // REFUNDED or PARTIALLY_REFUNDED, and on a full refund under the event's policy, void tickets and
 // return the seats to sale. Once the gateway has accepted the refund, the last step retries until done.
 import {
-  ActivityFailure,
-  ApplicationFailure,
   log,
   proxyActivities,
   setCurrentDetails,
@@ -14,15 +12,10 @@ import {
 } from '@temporalio/workflow';
 import type { PaymentActivities } from '../../activities/payments';
 import type { RefundActivities } from '../../activities/refunds';
-import { isErrorCode } from '../../src/errors';
 import { mustComplete } from '../activity-options';
+import { businessFailure, domainFailureOf } from '../failures';
 import { BuyerId, EventId, OrderId } from '../search-attributes';
 import { type RefundView, type RefundWorkflowInput, refundStatusQuery } from './contract';
-
-function domainFailure(error: unknown): ApplicationFailure | undefined {
-  const cause = error instanceof ActivityFailure ? error.cause : error;
-  return cause instanceof ApplicationFailure && isErrorCode(cause.type) ? cause : undefined;
-}
 
 export async function refundWorkflow(input: RefundWorkflowInput): Promise<RefundView> {
   const bookkeeping = proxyActivities<RefundActivities>(mustComplete);
@@ -71,7 +64,7 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
           orderId: input.orderId,
           amount: input.amount,
           reason: input.reason,
-          operator: input.operator,
+          actor: input.operator,
         },
       ],
     );
@@ -108,24 +101,19 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
     // 3. The order, tickets and seats follow the money in one transaction.
     const applied = await bookkeeping.applyRefund.executeWithOptions(
       { ...mustComplete, summary: `apply refund to order ${input.orderId}` },
-      [{ refundId: input.refundId, orderId: input.orderId, reason: input.reason, operator: input.operator }],
+      [{ refundId: input.refundId, orderId: input.orderId, reason: input.reason, actor: input.operator }],
     );
     view.order = { status: applied.orderStatus, refundedAmount: applied.refundedAmount };
     view.releasedSeatIds = applied.releasedSeatIds;
     publish('SUCCEEDED');
     return snapshot();
   } catch (error) {
-    const failure = domainFailure(error);
+    const failure = domainFailureOf(error);
     if (!failure) throw error;
     // A business rejection (already refunded, too much, the gateway refused): the workflow fails with
     // the domain code as its type, so the API answers it and the UI shows it red.
-    view.error = { code: failure.type as string, message: failure.message };
+    view.error = { code: failure.code, message: failure.message };
     publish('FAILED');
-    throw ApplicationFailure.create({
-      type: view.error.code,
-      message: failure.message,
-      nonRetryable: true,
-      details: [snapshot()],
-    });
+    throw businessFailure(failure.code, failure.message, snapshot());
   }
 }

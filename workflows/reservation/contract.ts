@@ -53,7 +53,7 @@ export interface SupportAction {
   outcome: string;
 }
 
-/** The reservation as the API returns it (DESIGN.md), plus what support needs to see. */
+/** The reservation: the fields the API shows its buyer (id, status, seats, amount, expiry, payment) plus what only support sees. */
 export interface ReservationView {
   id: string;
   eventId: string;
@@ -71,11 +71,6 @@ export interface ReservationView {
   /** Why a hold was refused (REJECTED): the domain code and its details, e.g. unavailableSeatIds. */
   rejection?: { code: string; details: Record<string, unknown> };
   supportActions?: SupportAction[];
-}
-
-export interface OrderResult {
-  orderId: string;
-  paymentIntentId: string;
 }
 
 export interface ConfirmRequest {
@@ -102,7 +97,11 @@ export interface PaymentOutcome {
   error?: string;
 }
 
-/** Returns the hold's outcome; a rejected hold fails the update with the domain code as its type. */
+/**
+ * Returns the hold's outcome. A refused hold is an answer, not a failed update: the view comes back
+ * REJECTED with `rejection` (the domain code and its details) for the API to translate. A reused
+ * Idempotency-Key with another body fails the update (IDEMPOTENCY_KEY_REUSED) in its validator.
+ */
 export const holdUpdate = defineUpdate<ReservationView, [{ requestFingerprint: string }]>('hold');
 /** Pays for the held seats; returns the reservation (CONFIRMED, or HELD again after a decline). */
 export const confirmUpdate = defineUpdate<ReservationView, [ConfirmRequest]>('confirm');
@@ -119,6 +118,8 @@ export const paymentOutcomeSignal = defineSignal<[PaymentOutcome]>('paymentOutco
 export const reservationIdPrefix = 'rsv_';
 /** The workflow type name; clients start it by name so the API never loads workflow code. */
 export const reservationWorkflowType = 'reservationWorkflow';
+/** The workflow's signature, for typed client handles without importing workflow code. */
+export type ReservationWorkflow = (input: ReservationInput) => Promise<ReservationView>;
 
 /** The order id a reservation's sale creates: derived, so a retried sale can't create a second order. */
 export function orderIdFor(reservationId: string): string {
