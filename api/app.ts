@@ -3,24 +3,17 @@
 
 import { swaggerUI } from '@hono/swagger-ui';
 import { OpenAPIHono } from '@hono/zod-openapi';
-import type { Client } from '@temporalio/client';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
 import { DomainError } from '../src/errors';
 import { getEvent } from '../src/inventory/events';
 import { createSeatMap } from '../src/inventory/seat-map';
-import type { Config } from '../src/platform/config';
 import type { Pool } from '../src/platform/db';
-import type { Logger } from '../src/platform/logger';
-import type { Redis } from '../src/platform/redis';
-import type { Stripe } from '../src/platform/stripe';
-import type { AuthVariables } from './auth';
-import { createCheckout } from './checkout';
+import type { AppDeps, AppEnv, RouteDeps } from './env';
 import { createFastRejection } from './fast-rejection';
 import { domainProblem, problem } from './problem';
 import { createBuyerRateLimit } from './rate-limit';
-import { createRefunds } from './refunds';
 import { eventRoutes } from './routes/events';
 import { healthRoutes } from './routes/health';
 import { orderRoutes } from './routes/orders';
@@ -28,23 +21,50 @@ import { refundRoutes } from './routes/refunds';
 import { reservationRoutes } from './routes/reservations';
 import { webhookRoutes } from './routes/webhooks';
 import { validationHook } from './validation';
-
-export interface AppDeps {
-  config: Config;
-  pool: Pool;
-  redis: Redis;
-  temporal: Client;
-  stripe: Stripe;
-  log: Logger;
-}
-
-export type AppEnv = { Variables: AuthVariables & { log: Logger; requestId: string } };
+import { createPayments } from './workflows/payments';
+import { createRefunds } from './workflows/refunds';
+import { createCheckout } from './workflows/reservations';
 
 export const maxBodyBytes = 256 * 1024;
 
 /** The pool had no free connection in time: too much load, not a bug; the client should retry. */
 function isOverloaded(error: Error): boolean {
   return error.message === 'timeout exceeded when trying to connect';
+}
+
+/**
+ * Whether an event exists. Events are never deleted, so an id once found stays valid for the life of
+ * the process; concurrent first requests for one event (a flash sale's opening second) share one lookup.
+ */
+function createEventExists(pool: Pool): (eventId: string) => Promise<boolean> {
+  const eventLookups = new Map<string, Promise<boolean>>();
+  return function eventExists(eventId) {
+    let lookup = eventLookups.get(eventId);
+    if (!lookup) {
+      lookup = getEvent(pool, eventId).then((event) => event !== undefined);
+      eventLookups.set(eventId, lookup);
+      lookup.then(
+        (found) => found || eventLookups.delete(eventId),
+        () => eventLookups.delete(eventId),
+      );
+    }
+    return lookup;
+  };
+}
+
+/** The clients plus the services built once from them, which the routes share. */
+export function createRouteDeps(deps: AppDeps): RouteDeps {
+  const seatMap = createSeatMap(deps);
+  return {
+    ...deps,
+    seatMap,
+    checkout: createCheckout(deps),
+    refunds: createRefunds(deps),
+    payments: createPayments(deps),
+    fastRejection: createFastRejection(deps.redis, seatMap),
+    rateLimit: createBuyerRateLimit(deps.redis),
+    eventExists: createEventExists(deps.pool),
+  };
 }
 
 export function createApp(deps: AppDeps) {
@@ -74,39 +94,13 @@ export function createApp(deps: AppDeps) {
     }),
   );
 
-  const seatMap = createSeatMap(deps);
-  const jwtSecret = deps.config.auth.jwtSecret;
-  // Events are never deleted, so an id once found stays valid for the life of the process; concurrent
-  // first requests for one event (a flash sale's opening second) share a single lookup.
-  const eventLookups = new Map<string, Promise<boolean>>();
-  function eventExists(eventId: string): Promise<boolean> {
-    let lookup = eventLookups.get(eventId);
-    if (!lookup) {
-      lookup = getEvent(deps.pool, eventId).then((event) => event !== undefined);
-      eventLookups.set(eventId, lookup);
-      lookup.then(
-        (found) => found || eventLookups.delete(eventId),
-        () => eventLookups.delete(eventId),
-      );
-    }
-    return lookup;
-  }
-
-  app.route('/', healthRoutes(deps));
-  app.route('/', eventRoutes({ ...deps, seatMap }));
-  app.route(
-    '/',
-    reservationRoutes({
-      jwtSecret,
-      checkout: createCheckout(deps),
-      fastRejection: createFastRejection(deps.redis, seatMap),
-      rateLimit: createBuyerRateLimit(deps.redis),
-      eventExists,
-    }),
-  );
-  app.route('/', orderRoutes({ jwtSecret, pool: deps.pool }));
-  app.route('/', refundRoutes({ jwtSecret, refunds: createRefunds(deps) }));
-  app.route('/', webhookRoutes(deps));
+  const routeDeps = createRouteDeps(deps);
+  app.route('/', healthRoutes(routeDeps));
+  app.route('/', eventRoutes(routeDeps));
+  app.route('/', reservationRoutes(routeDeps));
+  app.route('/', orderRoutes(routeDeps));
+  app.route('/', refundRoutes(routeDeps));
+  app.route('/', webhookRoutes(routeDeps));
 
   app.doc31('/openapi.json', {
     openapi: '3.1.0',

@@ -1,9 +1,10 @@
 // Owns fast rejection: a hold for seats the cached seat map already shows as taken is answered 409
 // without starting a workflow. Advisory only: Postgres, inside the workflow's hold, stays the judge.
+
+import { reservationIdFor } from '../src/checkout/reservation-id';
 import { DomainError } from '../src/errors';
 import type { Redis } from '../src/platform/redis';
 import type { SeatRequest } from '../workflows/reservation/contract';
-import { reservationIdFor } from './checkout';
 
 export interface SeatAvailabilityCache {
   /** Seats among `seatIds` the cache shows as held or sold; undefined when the cache can't answer. */

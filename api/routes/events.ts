@@ -3,9 +3,8 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import { DomainError } from '../../src/errors';
 import { createEvent, getEvent, listEvents } from '../../src/inventory/events';
-import { createSeatMap, type SeatMap } from '../../src/inventory/seat-map';
-import type { AppDeps, AppEnv } from '../app';
 import { requireRole } from '../auth';
+import type { AppEnv, RouteDeps } from '../env';
 import {
   AvailabilitySchema,
   EventCreateSchema,
@@ -21,9 +20,8 @@ import { problemResponse } from '../schemas/problem';
 const notFound = (eventId: string) =>
   new DomainError('EVENT_NOT_FOUND', `event ${eventId} does not exist`, { eventId });
 
-export function eventRoutes(deps: AppDeps & { seatMap?: SeatMap }) {
+export function eventRoutes(deps: Pick<RouteDeps, 'config' | 'pool' | 'seatMap'>) {
   const app = new OpenAPIHono<AppEnv>();
-  const seatMap = deps.seatMap ?? createSeatMap(deps);
   const organizer = requireRole(deps.config.auth.jwtSecret, 'organizer');
 
   app.openapi(
@@ -52,7 +50,7 @@ export function eventRoutes(deps: AppDeps & { seatMap?: SeatMap }) {
       const body = c.req.valid('json');
       const event = await createEvent(deps.pool, { ...body, createdBy: c.get('principal').userId });
       // Browsing starts from a warm map; without Redis the map fills on its first read instead.
-      await seatMap.fill(event.id);
+      await deps.seatMap.fill(event.id);
       c.header('Location', `/v1/events/${event.id}`);
       return c.json(event, 201);
     },
@@ -115,7 +113,7 @@ export function eventRoutes(deps: AppDeps & { seatMap?: SeatMap }) {
     async (c) => {
       const { eventId } = c.req.valid('param');
       const { section } = c.req.valid('query');
-      const map = await seatMap.read(eventId, section);
+      const map = await deps.seatMap.read(eventId, section);
       if (!map) throw notFound(eventId);
       return c.json(map, 200);
     },
@@ -138,7 +136,7 @@ export function eventRoutes(deps: AppDeps & { seatMap?: SeatMap }) {
     }),
     async (c) => {
       const { eventId } = c.req.valid('param');
-      const availability = await seatMap.availability(eventId);
+      const availability = await deps.seatMap.availability(eventId);
       if (!availability) throw notFound(eventId);
       return c.json(availability, 200);
     },

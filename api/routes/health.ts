@@ -1,7 +1,7 @@
 // Owns liveness and readiness: /readyz answers 200 only when Postgres, Redis and Temporal all answer.
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { DomainError } from '../../src/errors';
-import type { AppDeps, AppEnv } from '../app';
+import type { AppEnv, RouteDeps } from '../env';
 import { ProblemSchema } from '../schemas/problem';
 
 const ReadinessSchema = z
@@ -28,7 +28,7 @@ async function check(probe: () => Promise<unknown>): Promise<{ ok: boolean; erro
   }
 }
 
-export function healthRoutes(deps: AppDeps) {
+export function healthRoutes(deps: Pick<RouteDeps, 'pool' | 'redis' | 'temporal'>) {
   const app = new OpenAPIHono<AppEnv>();
 
   app.openapi(

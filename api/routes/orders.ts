@@ -2,9 +2,8 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { findOrder, searchOrders } from '../../src/checkout/orders';
 import { DomainError } from '../../src/errors';
-import type { Pool } from '../../src/platform/db';
-import type { AppEnv } from '../app';
 import { requireRole } from '../auth';
+import type { AppEnv, RouteDeps } from '../env';
 import { problemResponse } from '../schemas/problem';
 import { OrderParams, OrderSchema } from '../schemas/reservations';
 
@@ -20,8 +19,10 @@ const OrderSearchQuery = z
     message: 'give at least one of buyerId, seatId, paymentIntentId, eventId',
   });
 
-export function orderRoutes(deps: { jwtSecret: string; pool: Pool }) {
+export function orderRoutes(deps: Pick<RouteDeps, 'config' | 'pool'>) {
   const app = new OpenAPIHono<AppEnv>();
+  const ownerOrSupport = requireRole(deps.config.auth.jwtSecret, 'buyer', 'support');
+  const support = requireRole(deps.config.auth.jwtSecret, 'support');
 
   app.openapi(
     createRoute({
@@ -30,7 +31,7 @@ export function orderRoutes(deps: { jwtSecret: string; pool: Pool }) {
       tags: ['orders'],
       summary: 'Read an order with its tickets (owner or support)',
       security: [{ bearer: [] }],
-      middleware: [requireRole(deps.jwtSecret, 'buyer', 'support')] as const,
+      middleware: [ownerOrSupport] as const,
       request: { params: OrderParams },
       responses: {
         200: { description: 'the order', content: { 'application/json': { schema: OrderSchema } } },
@@ -55,7 +56,7 @@ export function orderRoutes(deps: { jwtSecret: string; pool: Pool }) {
       tags: ['support'],
       summary: 'Find orders by buyer, seat, PaymentIntent or event (support)',
       security: [{ bearer: [] }],
-      middleware: [requireRole(deps.jwtSecret, 'support')] as const,
+      middleware: [support] as const,
       request: { query: OrderSearchQuery },
       responses: {
         200: {

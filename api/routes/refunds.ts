@@ -1,10 +1,9 @@
 // Owns support's refund endpoints: refund (part of) an order through its refund workflow, and read a
-// refund back. Thin: validate, authorize, call api/refunds.ts, map the outcome to HTTP.
+// refund back. Thin: validate, authorize, call api/workflows/refunds.ts, map the outcome to HTTP.
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import { DomainError } from '../../src/errors';
-import type { AppEnv } from '../app';
 import { requireRole } from '../auth';
-import type { Refunds } from '../refunds';
+import type { AppEnv, RouteDeps } from '../env';
 import { problemResponse } from '../schemas/problem';
 import { RefundCreateSchema, RefundHeaders, RefundParams, RefundSchema } from '../schemas/refunds';
 import { OrderParams } from '../schemas/reservations';
@@ -14,9 +13,9 @@ const refundJson = (description: string) => ({
   content: { 'application/json': { schema: RefundSchema } },
 });
 
-export function refundRoutes(deps: { jwtSecret: string; refunds: Refunds }) {
+export function refundRoutes(deps: Pick<RouteDeps, 'config' | 'refunds'>) {
   const app = new OpenAPIHono<AppEnv>();
-  const support = requireRole(deps.jwtSecret, 'support');
+  const support = requireRole(deps.config.auth.jwtSecret, 'support');
 
   app.openapi(
     createRoute({

@@ -3,12 +3,9 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import { DomainError } from '../../src/errors';
 import type { ReservationView, SeatRequest } from '../../workflows/reservation/contract';
-import type { AppEnv } from '../app';
 import type { Principal } from '../auth';
 import { requireRole } from '../auth';
-import type { Checkout } from '../checkout';
-import type { FastRejection } from '../fast-rejection';
-import type { BuyerRateLimit } from '../rate-limit';
+import type { AppEnv, RouteDeps } from '../env';
 import { problemResponse } from '../schemas/problem';
 import {
   ConfirmSchema,
@@ -19,14 +16,6 @@ import {
   ReservationParams,
   ReservationSchema,
 } from '../schemas/reservations';
-
-export interface ReservationRouteDeps {
-  jwtSecret: string;
-  checkout: Checkout;
-  fastRejection: FastRejection;
-  rateLimit: BuyerRateLimit;
-  eventExists(eventId: string): Promise<boolean>;
-}
 
 const json = (schema: typeof ReservationSchema, description: string) => ({
   description,
@@ -58,10 +47,12 @@ function visibleTo(principal: Principal, view: ReservationView): ReservationView
   return buyerView;
 }
 
-export function reservationRoutes(deps: ReservationRouteDeps) {
+export function reservationRoutes(
+  deps: Pick<RouteDeps, 'config' | 'checkout' | 'fastRejection' | 'rateLimit' | 'eventExists'>,
+) {
   const app = new OpenAPIHono<AppEnv>();
-  const buyer = requireRole(deps.jwtSecret, 'buyer');
-  const ownerOrSupport = requireRole(deps.jwtSecret, 'buyer', 'support');
+  const buyer = requireRole(deps.config.auth.jwtSecret, 'buyer');
+  const ownerOrSupport = requireRole(deps.config.auth.jwtSecret, 'buyer', 'support');
 
   /** Buyers only reach their own reservations; anyone else's is "not found", not "forbidden". */
   async function authorize(principal: Principal, reservationId: string): Promise<void> {

@@ -1,26 +1,13 @@
 // Owns Stripe's webhook endpoint: verify the signature, process each event once, re-read the
-// PaymentIntent from Stripe rather than trusting the payload, and hand the outcome to the reservation's
-// workflow, or to a late-payment workflow when the reservation has already ended.
+// PaymentIntent from Stripe rather than trusting the payload, and hand its outcome to the workflows
+// (api/workflows/payments.ts).
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import { DomainError } from '../../src/errors';
 import { claimWebhookEvent, markWebhookEventProcessed } from '../../src/payments/webhook-events';
-import type { Config } from '../../src/platform/config';
-import type { Pool } from '../../src/platform/db';
 import type { Stripe } from '../../src/platform/stripe';
-import { latePaymentWorkflowId, latePaymentWorkflowType } from '../../workflows/late-payment/contract';
-import type { latePaymentWorkflow } from '../../workflows/late-payment/workflow';
-import { paymentOutcomeSignal } from '../../workflows/reservation/contract';
-import { PaymentIntentId } from '../../workflows/search-attributes';
-import type { AppEnv } from '../app';
+import type { PaymentOutcome } from '../../workflows/reservation/contract';
+import type { AppEnv, RouteDeps } from '../env';
 import { problemResponse } from '../schemas/problem';
-
-export interface WebhookDeps {
-  config: Config;
-  pool: Pool;
-  stripe: Stripe;
-  temporal: Client;
-}
 
 const paymentIntentEvents = new Set([
   'payment_intent.succeeded',
@@ -28,47 +15,26 @@ const paymentIntentEvents = new Set([
   'payment_intent.canceled',
 ]);
 
-export function webhookRoutes(deps: WebhookDeps) {
+/** What a PaymentIntent's state says about its payment; undefined while it is neither paid nor failed. */
+function paymentOutcomeOf(intent: Stripe.PaymentIntent): PaymentOutcome | undefined {
+  const succeeded = intent.status === 'succeeded';
+  const failed = intent.status === 'requires_payment_method' || intent.status === 'canceled';
+  if (!succeeded && !failed) return undefined;
+  return {
+    paymentIntentId: intent.id,
+    status: succeeded ? 'succeeded' : 'failed',
+    error: intent.last_payment_error?.message,
+  };
+}
+
+export function webhookRoutes(deps: Pick<RouteDeps, 'config' | 'pool' | 'stripe' | 'payments'>) {
   const app = new OpenAPIHono<AppEnv>();
 
   /** Tells the reservation's workflow; if it has ended, a succeeded charge goes to a late-payment workflow. */
   async function deliver(reservationId: string, intent: Stripe.PaymentIntent): Promise<string> {
-    const succeeded = intent.status === 'succeeded';
-    const failed = intent.status === 'requires_payment_method' || intent.status === 'canceled';
-    if (!succeeded && !failed) return `ignored: PaymentIntent is ${intent.status}`;
-    const outcome = {
-      paymentIntentId: intent.id,
-      status: succeeded ? ('succeeded' as const) : ('failed' as const),
-      error: intent.last_payment_error?.message,
-    };
-    const handle = deps.temporal.workflow.getHandle(reservationId);
-    const running = await handle.describe().then(
-      (description) => description.status.name === 'RUNNING',
-      (error: unknown) => {
-        if (error instanceof WorkflowNotFoundError) return false;
-        throw error;
-      },
-    );
-    if (running) {
-      await handle.signal(paymentOutcomeSignal, outcome);
-      return `signalled ${reservationId}`;
-    }
-    if (!succeeded) return 'ignored: the reservation has ended and nothing was charged';
-    await deps.temporal.workflow.start<typeof latePaymentWorkflow>(latePaymentWorkflowType, {
-      workflowId: latePaymentWorkflowId(intent.id),
-      taskQueue: deps.config.temporal.taskQueue,
-      args: [
-        {
-          reservationId,
-          paymentIntentId: intent.id,
-          paymentTaskQueue: deps.config.temporal.paymentTaskQueue,
-        },
-      ],
-      workflowIdConflictPolicy: 'USE_EXISTING',
-      typedSearchAttributes: [{ key: PaymentIntentId, value: intent.id }],
-      staticSummary: `Late payment ${intent.id} for ${reservationId}: sell the seats again or refund`,
-    });
-    return `late payment workflow for ${reservationId}`;
+    const outcome = paymentOutcomeOf(intent);
+    if (!outcome) return `ignored: PaymentIntent is ${intent.status}`;
+    return deps.payments.deliver(reservationId, outcome);
   }
 
   app.openapi(

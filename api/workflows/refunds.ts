@@ -1,32 +1,29 @@
 // Owns the API's conversation with refund workflows: check the order in Postgres before anything is
 // charged, start (or find) the refund's workflow under an id derived from order + Idempotency-Key,
 // wait for it within the API's budget, and read a refund back, with failures turned into domain errors.
-import { createHash } from 'node:crypto';
 import {
   type Client,
   WorkflowExecutionAlreadyStartedError,
   type WorkflowExecutionDescription,
-  WorkflowFailedError,
   type WorkflowHandle,
-  WorkflowNotFoundError,
 } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
-import { DomainError, isErrorCode } from '../src/errors';
-import type { Config } from '../src/platform/config';
-import { type Pool, withTransaction } from '../src/platform/db';
-import { checkRefundTx } from '../src/refunds/order-refunds';
-import { findRefund } from '../src/refunds/refunds';
+import { digest } from '../../src/digest';
+import { DomainError } from '../../src/errors';
+import type { Config } from '../../src/platform/config';
+import { type Pool, withTransaction } from '../../src/platform/db';
+import { checkRefundTx } from '../../src/refunds/order-refunds';
+import { findRefund } from '../../src/refunds/refunds';
 import {
   type RefundView,
+  type RefundWorkflow,
   type RefundWorkflowInput,
   refundIdPrefix,
   refundStatusQuery,
   refundWorkflowType,
-} from '../workflows/refund/contract';
-import type { refundWorkflow } from '../workflows/refund/workflow';
-import { OrderId } from '../workflows/search-attributes';
-
-const digest = (text: string) => createHash('sha256').update(text).digest('base64url');
+} from '../../workflows/refund/contract';
+import { OrderId } from '../../workflows/search-attributes';
+import { type Settled, withinBudget } from './budget';
+import { rethrowAsDomainError, unlessMissing } from './temporal-errors';
 
 /** The refund id (and workflow id): a retried POST with the same key lands on the same refund. */
 export function refundIdFor(orderId: string, idempotencyKey: string): string {
@@ -35,30 +32,6 @@ export function refundIdFor(orderId: string, idempotencyKey: string): string {
 
 export function refundFingerprint(request: { amount?: number; reason: string }): string {
   return digest(JSON.stringify({ amount: request.amount ?? null, reason: request.reason }));
-}
-
-type Settled<T> = { settled: true; value: T } | { settled: false };
-
-async function withinBudget<T>(work: Promise<T>, budgetMs: number): Promise<Settled<T>> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<Settled<T>>((resolve) => {
-    timer = setTimeout(() => resolve({ settled: false }), budgetMs);
-  });
-  try {
-    return await Promise.race([work.then((value) => ({ settled: true as const, value })), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** The refund a failed workflow carries, and its domain code; undefined for anything else. */
-function failedRefund(
-  error: unknown,
-): { code: DomainError['code']; message: string; view?: RefundView } | undefined {
-  const cause = error instanceof WorkflowFailedError ? error.cause : undefined;
-  if (!(cause instanceof ApplicationFailure) || !isErrorCode(cause.type)) return undefined;
-  const [view] = (cause.details ?? []) as (RefundView | undefined)[];
-  return { code: cause.type, message: cause.message, view };
 }
 
 export interface RefundRequest {
@@ -70,27 +43,16 @@ export interface RefundRequest {
 }
 
 export function createRefunds({ temporal, config, pool }: { temporal: Client; config: Config; pool: Pool }) {
-  const handleOf = (refundId: string): WorkflowHandle<typeof refundWorkflow> =>
-    temporal.workflow.getHandle<typeof refundWorkflow>(refundId);
+  const handleOf = (refundId: string): WorkflowHandle<RefundWorkflow> =>
+    temporal.workflow.getHandle<RefundWorkflow>(refundId);
 
-  async function describe(refundId: string): Promise<WorkflowExecutionDescription | undefined> {
-    try {
-      return await handleOf(refundId).describe();
-    } catch (error) {
-      if (error instanceof WorkflowNotFoundError) return undefined;
-      throw error;
-    }
+  function describe(refundId: string): Promise<WorkflowExecutionDescription | undefined> {
+    return unlessMissing(handleOf(refundId).describe());
   }
 
   /** The refund's outcome: its view, or the domain error it failed with (the view under `refund`). */
-  async function outcome(refundId: string): Promise<RefundView> {
-    try {
-      return await handleOf(refundId).result();
-    } catch (error) {
-      const failed = failedRefund(error);
-      if (!failed) throw error;
-      throw new DomainError(failed.code, failed.message, failed.view ? { refund: failed.view } : {});
-    }
+  function outcome(refundId: string): Promise<RefundView> {
+    return handleOf(refundId).result().catch(rethrowAsDomainError('refund'));
   }
 
   return {
@@ -129,7 +91,7 @@ export function createRefunds({ temporal, config, pool }: { temporal: Client; co
           paymentTaskQueue: config.temporal.paymentTaskQueue,
         };
         try {
-          await temporal.workflow.start(refundWorkflowType, {
+          await temporal.workflow.start<RefundWorkflow>(refundWorkflowType, {
             workflowId: refundId,
             taskQueue: config.temporal.taskQueue,
             args: [input],
@@ -154,9 +116,7 @@ export function createRefunds({ temporal, config, pool }: { temporal: Client; co
           { refundId },
         );
       }
-      const finished = outcome(refundId);
-      const settled = await withinBudget(finished, config.apiWaitMs);
-      finished.catch(() => {});
+      const settled = await withinBudget(outcome(refundId), config.apiWaitMs);
       return { ...settled, refundId, pending };
     },
 

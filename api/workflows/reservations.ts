@@ -1,52 +1,33 @@
 // Owns the API's conversation with reservation workflows: start-and-hold (Update-with-Start), confirm,
 // cancel and read, each within the API's wait budget, with Temporal failures turned into domain errors.
-import { createHash } from 'node:crypto';
 import {
   type Client,
   WithStartWorkflowOperation,
   WorkflowExecutionAlreadyStartedError,
   type WorkflowHandle,
-  WorkflowNotFoundError,
 } from '@temporalio/client';
-import { findReservation } from '../src/checkout/orders';
-import { DomainError, isErrorCode } from '../src/errors';
-import type { Config } from '../src/platform/config';
-import type { Pool } from '../src/platform/db';
+import { findReservation } from '../../src/checkout/orders';
+import { requestFingerprint, reservationIdFor } from '../../src/checkout/reservation-id';
+import { DomainError, isErrorCode } from '../../src/errors';
+import type { Config } from '../../src/platform/config';
+import type { Pool } from '../../src/platform/db';
 import {
   cancelUpdate,
   confirmUpdate,
   holdUpdate,
   type ReservationInput,
   type ReservationView,
-  reservationIdPrefix,
+  type ReservationWorkflow,
   reservationWorkflowType,
   type SeatRequest,
   statusQuery,
   terminalStatuses,
-} from '../workflows/reservation/contract';
-import type { reservationWorkflow } from '../workflows/reservation/workflow';
-import { BuyerId, EventId, ReservationStatus } from '../workflows/search-attributes';
-import { domainErrorFrom, rethrowAsDomainError } from './temporal-errors';
+} from '../../workflows/reservation/contract';
+import { BuyerId, EventId, ReservationStatus } from '../../workflows/search-attributes';
+import { type Settled, withinBudget } from './budget';
+import { domainErrorFrom, rethrowAsDomainError, unlessMissing } from './temporal-errors';
 
-const digest = (text: string) => createHash('sha256').update(text).digest('base64url');
-
-/** The reservation id is derived from buyer + Idempotency-Key, so a retried POST lands on the same workflow. */
-export function reservationIdFor(buyerId: string, idempotencyKey: string): string {
-  return `${reservationIdPrefix}${digest(`${buyerId}\n${idempotencyKey}`).slice(0, 26)}`;
-}
-
-export function requestFingerprint(eventId: string, request: SeatRequest): string {
-  const canonical =
-    'seatIds' in request
-      ? { eventId, seatIds: request.seatIds }
-      : {
-          eventId,
-          section: request.section,
-          quantity: request.quantity,
-          adjacent: request.adjacent ?? false,
-        };
-  return digest(JSON.stringify(canonical));
-}
+type Status = ReservationView['status'];
 
 /** A refused hold is answered with its domain code (SEATS_UNAVAILABLE, BUYER_LIMIT_EXCEEDED, ...). */
 function throwIfRejected(view: ReservationView): ReservationView {
@@ -55,21 +36,17 @@ function throwIfRejected(view: ReservationView): ReservationView {
   throw new DomainError(code, view.reason ?? 'the hold was refused', view.rejection?.details ?? {});
 }
 
-type Settled<T> = { settled: true; value: T } | { settled: false };
-
-async function withinBudget<T>(work: Promise<T>, budgetMs: number): Promise<Settled<T>> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<Settled<T>>((resolve) => {
-    timer = setTimeout(() => resolve({ settled: false }), budgetMs);
-  });
-  const answered = work.then((value) => ({ settled: true as const, value }));
-  // After the budget has run out nobody awaits `answered`: its late rejection must not go unhandled.
-  answered.catch(() => {});
-  try {
-    return await Promise.race([answered, timeout]);
-  } finally {
-    clearTimeout(timer);
+/** Why a reservation that has ended as `status` takes no more commands. */
+function endedAs(status: Status): DomainError {
+  if (status === 'EXPIRED')
+    return new DomainError('RESERVATION_EXPIRED', 'the hold on these seats has expired');
+  if (status === 'CONFIRMED') {
+    return new DomainError(
+      'RESERVATION_CONFIRMED',
+      'this reservation is confirmed; refund the order instead',
+    );
   }
+  return new DomainError('RESERVATION_NOT_ACTIVE', `the reservation is ${status}`);
 }
 
 export interface CheckoutDeps {
@@ -79,10 +56,10 @@ export interface CheckoutDeps {
 }
 
 export function createCheckout({ temporal, config, pool }: CheckoutDeps) {
-  const handleOf = (reservationId: string): WorkflowHandle<typeof reservationWorkflow> =>
-    temporal.workflow.getHandle<typeof reservationWorkflow>(reservationId);
+  const handleOf = (reservationId: string): WorkflowHandle<ReservationWorkflow> =>
+    temporal.workflow.getHandle<ReservationWorkflow>(reservationId);
 
-  /** An ended reservation may still have been sold by a late payment (workflows/late-payment.ts). */
+  /** An ended reservation may still have been sold by a late payment (workflows/late-payment). */
   async function lateSaleOf(view: ReservationView): Promise<ReservationView> {
     if (
       !terminalStatuses.includes(view.status) ||
@@ -103,26 +80,22 @@ export function createCheckout({ temporal, config, pool }: CheckoutDeps) {
 
   /** Reads the reservation from its workflow; a workflow Temporal no longer has is read from Postgres. */
   async function read(reservationId: string): Promise<ReservationView> {
-    try {
-      const view = await handleOf(reservationId).query(statusQuery);
-      return lateSaleOf(view);
-    } catch (error) {
-      if (!(error instanceof WorkflowNotFoundError)) throw error;
-      const row = await findReservation(pool, reservationId);
-      if (!row) throw new DomainError('RESERVATION_NOT_FOUND', `reservation ${reservationId} does not exist`);
-      return {
-        id: row.id,
-        eventId: row.eventId,
-        buyerId: row.buyerId,
-        status: row.status as ReservationView['status'],
-        seats: row.seatIds.map((id) => ({ id, price: 0 })),
-        amount: row.amount,
-        currency: row.currency,
-        expiresAt: row.expiresAt,
-        ...(row.orderId && { orderId: row.orderId }),
-        ...(row.reason && { reason: row.reason }),
-      };
-    }
+    const view = await unlessMissing(handleOf(reservationId).query(statusQuery));
+    if (view) return lateSaleOf(view);
+    const row = await findReservation(pool, reservationId);
+    if (!row) throw new DomainError('RESERVATION_NOT_FOUND', `reservation ${reservationId} does not exist`);
+    return {
+      id: row.id,
+      eventId: row.eventId,
+      buyerId: row.buyerId,
+      status: row.status as Status,
+      seats: row.seatIds.map((id) => ({ id, price: 0 })),
+      amount: row.amount,
+      currency: row.currency,
+      expiresAt: row.expiresAt,
+      ...(row.orderId && { orderId: row.orderId }),
+      ...(row.reason && { reason: row.reason }),
+    };
   }
 
   /** A retried POST of a finished reservation gets its final state, if it asks for the same thing. */
@@ -137,19 +110,31 @@ export function createCheckout({ temporal, config, pool }: CheckoutDeps) {
     return view;
   }
 
+  /**
+   * An update can't reach a workflow that has ended, so a failed command is answered from the final
+   * state: the reservation when it ended the way the command asks (`accepts`), otherwise why it ended.
+   */
+  async function answerFromFinalState(
+    reservationId: string,
+    error: unknown,
+    accepts: (status: Status) => boolean,
+  ): Promise<ReservationView> {
+    const domainError = domainErrorFrom(error, 'reservation');
+    if (domainError && domainError.code !== 'RESERVATION_NOT_FOUND') throw domainError;
+    const view = await read(reservationId);
+    if (accepts(view.status)) return view;
+    if (!terminalStatuses.includes(view.status)) throw error;
+    throw endedAs(view.status);
+  }
+
   return {
     read,
 
     /** The buyer a reservation belongs to, from its search attributes (no worker round trip). */
     async ownerOf(reservationId: string): Promise<string | undefined> {
-      try {
-        const description = await handleOf(reservationId).describe();
-        return description.typedSearchAttributes.get(BuyerId);
-      } catch (error) {
-        if (error instanceof WorkflowNotFoundError)
-          return (await findReservation(pool, reservationId))?.buyerId;
-        throw error;
-      }
+      const description = await unlessMissing(handleOf(reservationId).describe());
+      if (description) return description.typedSearchAttributes.get(BuyerId);
+      return (await findReservation(pool, reservationId))?.buyerId;
     },
 
     /** Starts the reservation's workflow (or finds it) and returns the hold's outcome. */
@@ -175,7 +160,7 @@ export function createCheckout({ temporal, config, pool }: CheckoutDeps) {
           maxAttempts: config.payments.maxAttempts,
         },
       };
-      const startWorkflowOperation = new WithStartWorkflowOperation<typeof reservationWorkflow>(
+      const startWorkflowOperation = new WithStartWorkflowOperation<ReservationWorkflow>(
         reservationWorkflowType,
         {
           workflowId: reservationId,
@@ -202,7 +187,7 @@ export function createCheckout({ temporal, config, pool }: CheckoutDeps) {
           // A finished reservation (REJECTED_DUPLICATE) is read, so a retried POST gets the same answer.
           if (error instanceof WorkflowExecutionAlreadyStartedError)
             return readFinished(reservationId, fingerprint);
-          return rethrowAsDomainError(error);
+          return rethrowAsDomainError('reservation')(error);
         })
         .then(throwIfRejected);
       const outcome = await withinBudget(held, config.apiWaitMs);
@@ -215,44 +200,22 @@ export function createCheckout({ temporal, config, pool }: CheckoutDeps) {
       idempotencyKey: string,
       paymentMethodId: string,
     ): Promise<Settled<ReservationView>> {
-      const handle = handleOf(reservationId);
-      const confirmed = handle
+      const confirmed = handleOf(reservationId)
         .executeUpdate(confirmUpdate, { args: [{ paymentMethodId }], updateId: `confirm:${idempotencyKey}` })
-        .catch(async (error: unknown) => {
-          const domainError = domainErrorFrom(error);
-          if (domainError && domainError.code !== 'RESERVATION_NOT_FOUND') throw domainError;
-          // An update can't reach a finished workflow: answer from its final state.
-          const view = await read(reservationId);
-          if (view.status === 'CONFIRMED') return view;
-          if (view.status === 'EXPIRED')
-            throw new DomainError('RESERVATION_EXPIRED', 'the hold on these seats has expired');
-          if (terminalStatuses.includes(view.status)) {
-            throw new DomainError('RESERVATION_NOT_ACTIVE', `the reservation is ${view.status}`);
-          }
-          throw error;
-        });
-      const outcome = await withinBudget(confirmed, config.apiWaitMs);
-      return outcome;
+        .catch((error: unknown) =>
+          answerFromFinalState(reservationId, error, (status) => status === 'CONFIRMED'),
+        );
+      return withinBudget(confirmed, config.apiWaitMs);
     },
 
     /** Gives the seats back; cancelling a cancelled or expired reservation again is fine. */
     async cancel(reservationId: string): Promise<Settled<ReservationView>> {
       const cancelled = handleOf(reservationId)
         .executeUpdate(cancelUpdate, { args: [] })
-        .catch(async (error: unknown) => {
-          const domainError = domainErrorFrom(error);
-          if (domainError && domainError.code !== 'RESERVATION_NOT_FOUND') throw domainError;
-          const view = await read(reservationId);
-          if (view.status === 'CONFIRMED') {
-            throw new DomainError(
-              'RESERVATION_CONFIRMED',
-              'this reservation is confirmed; refund the order instead',
-            );
-          }
-          return view;
-        });
-      const outcome = await withinBudget(cancelled, config.apiWaitMs);
-      return outcome;
+        .catch((error: unknown) =>
+          answerFromFinalState(reservationId, error, (status) => status !== 'CONFIRMED'),
+        );
+      return withinBudget(cancelled, config.apiWaitMs);
     },
   };
 }

@@ -1,8 +1,9 @@
 // Owns how a suite builds the HTTP app on the real test Postgres and Redis. Dependencies a suite does not
 // exercise are placeholders that fail loudly when touched, so a test never passes by accident.
 import type { Client } from '@temporalio/client';
-import { type AppDeps, createApp } from '../../api/app';
+import { createApp } from '../../api/app';
 import { mintToken, type Role } from '../../api/auth';
+import type { AppDeps } from '../../api/env';
 import { type Config, loadConfig } from '../../src/platform/config';
 import { createPool, type Pool } from '../../src/platform/db';
 import { createLogger, type Logger } from '../../src/platform/logger';

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRouteDeps } from '../../api/app';
 import { mintToken } from '../../api/auth';
 import { eventRoutes } from '../../api/routes/events';
 import { bearer, connectTestStores, createTestApp, testAppDeps, testJwtSecret } from '../helpers/app';
@@ -422,7 +423,7 @@ describe('seat map and availability', () => {
   });
 
   it('documents every event endpoint with the schemas that validate it', () => {
-    const doc = eventRoutes(testAppDeps({ pool, redis })).getOpenAPI31Document({
+    const doc = eventRoutes(createRouteDeps(testAppDeps({ pool, redis }))).getOpenAPI31Document({
       openapi: '3.1.0',
       info: { title: 'events', version: '1' },
     });

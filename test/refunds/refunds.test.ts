@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure, defaultPayloadConverter } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { refundIdFor } from '../../api/refunds';
+import { refundIdFor } from '../../api/workflows/refunds';
 import { type RefundWorkflowInput, refundWorkflowType } from '../../workflows/refund/contract';
 import type { refundWorkflow } from '../../workflows/refund/workflow';
 import { bearer } from '../helpers/app';

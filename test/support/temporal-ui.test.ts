@@ -8,7 +8,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createCheckout } from '../../api/checkout';
+import { createCheckout } from '../../api/workflows/reservations';
 import { freePort } from '../../scripts/lib/ports';
 import { startTemporalServer } from '../../scripts/lib/temporal-server';
 import { loadConfig } from '../../src/platform/config';

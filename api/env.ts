@@ -1,0 +1,43 @@
+// Owns the API's context and dependency types: the clients a process hands the app, the services the
+// app builds once from them, and what a request's context carries. Types only: routes import this,
+// never app.ts.
+import type { Client } from '@temporalio/client';
+import type { SeatMap } from '../src/inventory/seat-map';
+import type { Config } from '../src/platform/config';
+import type { Pool } from '../src/platform/db';
+import type { Logger } from '../src/platform/logger';
+import type { Redis } from '../src/platform/redis';
+import type { Stripe } from '../src/platform/stripe';
+import type { AuthVariables } from './auth';
+import type { FastRejection } from './fast-rejection';
+import type { BuyerRateLimit } from './rate-limit';
+import type { Payments } from './workflows/payments';
+import type { Refunds } from './workflows/refunds';
+import type { Checkout } from './workflows/reservations';
+
+/** The clients a process (api/server.ts, a test) connects and hands to the app. */
+export interface AppDeps {
+  config: Config;
+  pool: Pool;
+  redis: Redis;
+  temporal: Client;
+  stripe: Stripe;
+  log: Logger;
+}
+
+/** Built once per app from its clients and shared by the routes (one seat map, one event cache). */
+export interface AppServices {
+  seatMap: SeatMap;
+  checkout: Checkout;
+  refunds: Refunds;
+  payments: Payments;
+  fastRejection: FastRejection;
+  rateLimit: BuyerRateLimit;
+  eventExists(eventId: string): Promise<boolean>;
+}
+
+/** Everything a route may be given; each `xxxRoutes(deps)` takes a `Pick` of exactly what it uses. */
+export type RouteDeps = AppDeps & AppServices;
+
+/** What every request's context carries: its logger and id, and the principal once authenticated. */
+export type AppEnv = { Variables: AuthVariables & { log: Logger; requestId: string } };
