@@ -1,6 +1,7 @@
 // Guards determinism: recorded histories of every saga path (test/workflows/histories, recorded with
 // RECORD_HISTORIES=1 from reservation.test.ts) must replay against today's workflow code. A change that
-// would break running reservations fails here; wrap such changes in patched().
+// would break running reservations fails here; wrap such changes in patched(). A path recorded on both
+// sides of a patch keeps both histories (`-renamed-check`: the attempt check after its rename).
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from '@temporalio/worker';
@@ -14,6 +15,7 @@ describe('workflow replay', () => {
     expect(recorded.map((name) => name.replace(/\.json$/, '')).sort()).toEqual([
       'cancelled',
       'cancelled-during-payment',
+      'cancelled-during-payment-renamed-check',
       'commit-failed-refunded',
       'confirmed',
       'declined-then-confirmed',
@@ -21,7 +23,9 @@ describe('workflow replay', () => {
       'force-confirmed',
       'force-released',
       'payment-timeout-charged',
+      'payment-timeout-charged-renamed-check',
       'payment-timeout-not-charged',
+      'payment-timeout-not-charged-renamed-check',
     ]);
   });
 
