@@ -8,14 +8,14 @@ import { startTestStack, type TestStack } from '../helpers/stack';
 describe('checkout end to end', () => {
   let stack: TestStack;
   beforeAll(async () => {
-    stack = await startTestStack();
+    stack = await startTestStack('checkout');
   });
   afterAll(async () => {
     await stack.stop();
   });
   const call: TestStack['call'] = (...args) => stack.call(...args);
 
-  const createEvent = (seats: number, holdSeconds?: number) => stack.createEvent(seats, holdSeconds);
+  const createEvent = (seats: number, holdSeconds?: number) => stack.createEvent({ seats, holdSeconds });
 
   async function seatStatuses(eventId: string) {
     const { rows } = await stack.stores.pool.query<{ status: string; n: number }>(
@@ -26,11 +26,11 @@ describe('checkout end to end', () => {
   }
 
   it('holds, confirms with a card and issues an order with signed tickets', async () => {
-    const event = await createEvent(10);
+    const eventId = await createEvent(10);
     const buyer = await bearer('alice-e2e', 'buyer');
     const held = await call(
       'POST',
-      `/v1/events/${event.id}/reservations`,
+      `/v1/events/${eventId}/reservations`,
       buyer,
       { seatIds: ['A-1-1', 'A-1-2'] },
       {
@@ -71,11 +71,11 @@ describe('checkout end to end', () => {
   });
 
   it('answers a declined card with 402 and keeps the seats held for another card', async () => {
-    const event = await createEvent(4);
+    const eventId = await createEvent(4);
     const buyer = await bearer('bob-e2e', 'buyer');
     const held = await call(
       'POST',
-      `/v1/events/${event.id}/reservations`,
+      `/v1/events/${eventId}/reservations`,
       buyer,
       { section: 'A', quantity: 2, adjacent: true },
       {
@@ -109,11 +109,11 @@ describe('checkout end to end', () => {
   });
 
   it('returns the seats to sale when a hold expires', async () => {
-    const event = await createEvent(3, 5);
+    const eventId = await createEvent(3, 5);
     const buyer = await bearer('carol-e2e', 'buyer');
     const held = await call(
       'POST',
-      `/v1/events/${event.id}/reservations`,
+      `/v1/events/${eventId}/reservations`,
       buyer,
       { seatIds: ['A-1-3'] },
       {
@@ -121,11 +121,11 @@ describe('checkout end to end', () => {
       },
     );
     expect(held.status).toBe(201);
-    expect(await seatStatuses(event.id)).toMatchObject({ held: 1 });
+    expect(await seatStatuses(eventId)).toMatchObject({ held: 1 });
     await stack.temporal.client.workflow.getHandle(held.body.id).result();
     expect((await call('GET', `/v1/reservations/${held.body.id}`, buyer)).body.status).toBe('EXPIRED');
-    expect(await seatStatuses(event.id)).toEqual({ available: 3 });
-    const map = await call('GET', `/v1/events/${event.id}/seats`, buyer);
+    expect(await seatStatuses(eventId)).toEqual({ available: 3 });
+    const map = await call('GET', `/v1/events/${eventId}/seats`, buyer);
     expect(map.body.seats.every((seat: { status: string }) => seat.status === 'available')).toBe(true);
   });
 
@@ -134,7 +134,7 @@ describe('checkout end to end', () => {
   }, async () => {
     const seats = 100;
     const buyers = 500;
-    const event = await createEvent(seats);
+    const eventId = await createEvent(seats);
     const run = randomUUID().slice(0, 8);
     const attempts = await Promise.all(
       Array.from({ length: buyers }, async (_, index) => {
@@ -142,7 +142,7 @@ describe('checkout end to end', () => {
         const seatId = `A-1-${(index % seats) + 1}`;
         let held = await call(
           'POST',
-          `/v1/events/${event.id}/reservations`,
+          `/v1/events/${eventId}/reservations`,
           token,
           { seatIds: [seatId] },
           {
@@ -153,7 +153,7 @@ describe('checkout end to end', () => {
         for (let retry = 0; retry < 10 && (held.status === 202 || held.status === 503); retry++) {
           held = await call(
             'POST',
-            `/v1/events/${event.id}/reservations`,
+            `/v1/events/${eventId}/reservations`,
             token,
             { seatIds: [seatId] },
             {
@@ -183,19 +183,19 @@ describe('checkout end to end', () => {
       ),
     ).toBe(true);
     expect(winners.every((attempt) => attempt.confirmed?.status === 200)).toBe(true);
-    expect(await seatStatuses(event.id)).toEqual({ sold: seats });
+    expect(await seatStatuses(eventId)).toEqual({ sold: seats });
 
     const { rows: payments } = await stack.stores.pool.query<{ reservation_id: string; n: number }>(
       `select p.reservation_id, count(*)::int as n from payments p
          join reservations r on r.id = p.reservation_id
         where r.event_id = $1 and p.status = 'SUCCEEDED' group by p.reservation_id`,
-      [event.id],
+      [eventId],
     );
     expect(payments).toHaveLength(seats);
     expect(payments.every((row) => row.n === 1)).toBe(true);
     const { rows: oversold } = await stack.stores.pool.query(
       `select seat_id from tickets where event_id = $1 group by seat_id having count(*) > 1`,
-      [event.id],
+      [eventId],
     );
     expect(oversold).toEqual([]);
   });

@@ -12,7 +12,7 @@ const webhookSecret = 'whsec_test_boxoffice';
 describe('Stripe webhooks', () => {
   let stack: TestStack;
   beforeAll(async () => {
-    stack = await startTestStack({ STRIPE_WEBHOOK_SECRET: webhookSecret });
+    stack = await startTestStack('webhooks', { STRIPE_WEBHOOK_SECRET: webhookSecret });
   });
   afterAll(async () => {
     await stack.stop();
@@ -81,8 +81,8 @@ describe('Stripe webhooks', () => {
   });
 
   it('confirms a held reservation when its payment succeeds asynchronously', async () => {
-    const event = await stack.createEvent(2);
-    const reservation = await holdOne(event.id, 'A-1-1', `async-${randomUUID().slice(0, 6)}`);
+    const eventId = await stack.createEvent({ seats: 2 });
+    const reservation = await holdOne(eventId, 'A-1-1', `async-${randomUUID().slice(0, 6)}`);
     const intent = await chargeOutOfBand(reservation.id, reservation.amount);
     const answer = await deliver({
       id: `evt_${randomUUID()}`,
@@ -95,9 +95,9 @@ describe('Stripe webhooks', () => {
   });
 
   it('sells the seats again to a payment that arrives after the hold expired, once per event id', async () => {
-    const event = await stack.createEvent(2, 5);
+    const eventId = await stack.createEvent({ seats: 2, holdSeconds: 5 });
     const buyer = `late-${randomUUID().slice(0, 6)}`;
-    const reservation = await holdOne(event.id, 'A-1-1', buyer);
+    const reservation = await holdOne(eventId, 'A-1-1', buyer);
     await stack.temporal.client.workflow.getHandle(reservation.id).result();
     const intent = await chargeOutOfBand(reservation.id, reservation.amount);
 
@@ -125,10 +125,10 @@ describe('Stripe webhooks', () => {
   });
 
   it('refunds a payment that arrives after the hold expired when its seats were sold to someone else', async () => {
-    const event = await stack.createEvent(2, 5);
-    const reservation = await holdOne(event.id, 'A-1-2', `late-${randomUUID().slice(0, 6)}`);
+    const eventId = await stack.createEvent({ seats: 2, holdSeconds: 5 });
+    const reservation = await holdOne(eventId, 'A-1-2', `late-${randomUUID().slice(0, 6)}`);
     await stack.temporal.client.workflow.getHandle(reservation.id).result();
-    await holdOne(event.id, 'A-1-2', `quick-${randomUUID().slice(0, 6)}`);
+    await holdOne(eventId, 'A-1-2', `quick-${randomUUID().slice(0, 6)}`);
     const intent = await chargeOutOfBand(reservation.id, reservation.amount);
 
     await deliver({

@@ -7,20 +7,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reconcile } from '../../src/finance/reconcile';
 import { forceReleaseSignal } from '../../workflows/reservation/contract';
 import { bearer } from '../helpers/app';
-import { type Stack, startStack } from '../helpers/finance-stack';
+import { startTestStack, type TestStack } from '../helpers/stack';
 
 const seats = 20;
 const buyers = 40;
 const price = 4200;
 
 describe('a flash sale reconciles', () => {
-  let stack: Stack;
+  let stack: TestStack;
 
   beforeAll(async () => {
-    stack = await startStack('flash-reconcile');
+    stack = await startTestStack('flash-reconcile');
   });
   afterAll(async () => {
-    await stack?.close();
+    await stack?.stop();
   });
 
   it('to zero discrepancies, and names what is tampered with afterwards', { timeout: 240_000 }, async () => {

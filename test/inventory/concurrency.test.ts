@@ -1,21 +1,10 @@
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createInventoryActivities } from '../../activities/inventory';
-import { createSeatMap } from '../../src/inventory/seat-map';
+import { describe, expect, it } from 'vitest';
 import type { SeatRequest } from '../../src/inventory/seats';
-import { createLogger } from '../../src/platform/logger';
-import { connectTestStores } from '../helpers/app';
-import { createTestEvent, failureOf, seatEvents, seatStates, section } from './helpers';
+import { createTestEvent, failureOf, seatEvents, seatStates, section, testInventory } from './helpers';
 
 // A real pool smaller than the crowd, so holds queue, interleave and race on the same rows.
-const stores = connectTestStores(16);
-const { pool, redis } = stores;
-const log = createLogger('silent', 'test');
-const seatMap = createSeatMap({ pool, redis, log });
-const inventory = createInventoryActivities({ pool, redis, log, seatMap });
-
-beforeAll(() => stores.ready);
-afterAll(() => stores.close());
+const { pool, seatMap, inventory } = testInventory(16);
 
 // HOT: 4 rows of 12, where everyone wants to sit. COLD: 2 rows of 5.
 const hotSeats = Array.from({ length: 48 }, (_, i) => `HOT-${Math.floor(i / 12) + 1}-${(i % 12) + 1}`);

@@ -1,9 +1,29 @@
-// Owns what the inventory suites share: events with their own random ids, reading seats back from
-// Postgres, and unwrapping the typed failures activities throw.
+// Owns what the inventory suites share: the inventory activities on the test stores, events with their
+// own random ids, reading seats back from Postgres, and unwrapping the typed failures activities throw.
 import { randomBytes } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
+import { afterAll, beforeAll } from 'vitest';
+import { createInventoryActivities } from '../../activities/inventory';
 import { createEvent, type EventWithSections, type NewSection } from '../../src/inventory/events';
+import { createSeatMap } from '../../src/inventory/seat-map';
 import type { Pool } from '../../src/platform/db';
+import { createLogger } from '../../src/platform/logger';
+import { connectTestStores } from '../helpers/app';
+
+/**
+ * The inventory activities and their seat map on the test Postgres (a pool of `poolSize`) and Redis,
+ * connected before the suite's tests and closed after them.
+ */
+export function testInventory(poolSize: number) {
+  const stores = connectTestStores(poolSize);
+  const { pool, redis } = stores;
+  const log = createLogger('silent', 'test');
+  const seatMap = createSeatMap({ pool, redis, log });
+  const inventory = createInventoryActivities({ pool, redis, log, seatMap });
+  beforeAll(() => stores.ready);
+  afterAll(() => stores.close());
+  return { pool, seatMap, inventory };
+}
 
 export function uniqueId(prefix: string): string {
   return `${prefix}_${randomBytes(6).toString('hex')}`;

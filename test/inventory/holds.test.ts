@@ -1,20 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createInventoryActivities } from '../../activities/inventory';
-import { createSeatMap } from '../../src/inventory/seat-map';
+import { describe, expect, it } from 'vitest';
 import { commitSeatsTx, holdSeatsTx, voidSeatsTx } from '../../src/inventory/seats';
 import { withTransaction } from '../../src/platform/db';
-import { createLogger } from '../../src/platform/logger';
-import { connectTestStores } from '../helpers/app';
-import { createTestEvent, failureOf, seatEvents, seatStates, section, uniqueId } from './helpers';
+import {
+  createTestEvent,
+  failureOf,
+  seatEvents,
+  seatStates,
+  section,
+  testInventory,
+  uniqueId,
+} from './helpers';
 
-const stores = connectTestStores(10);
-const { pool, redis } = stores;
-const log = createLogger('silent', 'test');
-const seatMap = createSeatMap({ pool, redis, log });
-const inventory = createInventoryActivities({ pool, redis, log, seatMap });
-
-beforeAll(() => stores.ready);
-afterAll(() => stores.close());
+const { pool, seatMap, inventory } = testInventory(10);
 
 describe('holdSeats', () => {
   it('holds every requested seat for the reservation and audits each transition', async () => {

@@ -8,18 +8,18 @@ import { refundIdFor } from '../../api/workflows/refunds';
 import { type RefundWorkflowInput, refundWorkflowType } from '../../workflows/refund/contract';
 import type { refundWorkflow } from '../../workflows/refund/workflow';
 import { bearer } from '../helpers/app';
-import { type Stack, startStack } from '../helpers/finance-stack';
+import { startTestStack, type TestStack } from '../helpers/stack';
 
 describe('refunds', () => {
-  let stack: Stack;
+  let stack: TestStack;
   let support: string;
 
   beforeAll(async () => {
-    stack = await startStack('refunds');
+    stack = await startTestStack('refunds');
     support = await bearer('support-ana', 'support');
   });
   afterAll(async () => {
-    await stack?.close();
+    await stack?.stop();
   });
 
   function refund(orderId: string, body: unknown, key = randomUUID(), token = support) {

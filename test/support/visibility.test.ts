@@ -5,11 +5,11 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReservationView } from '../../workflows/reservation/contract';
 import { bearer } from '../helpers/app';
-import { type Stack, startStack } from '../helpers/finance-stack';
+import { startTestStack, type TestStack } from '../helpers/stack';
 import { listIds, temporal } from './cli';
 
 describe('support visibility and actions', () => {
-  let stack: Stack;
+  let stack: TestStack;
   let support: string;
   const buyerA = `buyer-a-${randomUUID().slice(0, 8)}`;
   const buyerB = `buyer-b-${randomUUID().slice(0, 8)}`;
@@ -28,7 +28,7 @@ describe('support visibility and actions', () => {
     // While PAYING, HoldExpiresAt is the payment deadline: the later of the buyer's hold expiry and the
     // confirm plus the payment window. Short holds, a 2 s window and a long attempt timer make a hanging
     // payment outlive its deadline, as it does when the gateway is down (retries) or the workers are.
-    stack = await startStack('visibility', {
+    stack = await startTestStack('visibility', {
       PAYMENT_WINDOW_SECONDS: '2',
       PAYMENT_ATTEMPT_TIMEOUT_SECONDS: '300',
       API_WAIT_MS: '10000',
@@ -56,7 +56,7 @@ describe('support visibility and actions', () => {
 
   afterAll(async () => {
     stack?.fixture.clearFaults();
-    await stack?.close();
+    await stack?.stop();
   });
 
   async function hold(eventId: string, seatIds: string[], buyerId: string): Promise<string> {
