@@ -1,5 +1,5 @@
 // `npm run finance:reconcile -- --event <id> | --since <date> [--out ledger.csv] [--json]`: the
-// reconciliation report of src/finance/reconcile.ts. Writes the CSV ledger to --out (default
+// reconciliation report of src/finance/reconcile/. Writes the CSV ledger to --out (default
 // reconciliation-<scope>.csv), prints the summary (or the whole report as JSON with --json), and exits
 // 1 when there is any discrepancy, 2 on a usage error.
 import { writeFileSync } from 'node:fs';
