@@ -9,7 +9,7 @@ import { requestId } from 'hono/request-id';
 import { DomainError } from '../src/errors';
 import { getEvent } from '../src/inventory/events';
 import { createSeatMap } from '../src/inventory/seat-map';
-import type { Pool } from '../src/platform/db';
+import { isPoolExhausted, type Pool } from '../src/platform/db';
 import type { AppDeps, AppEnv, RouteDeps } from './env';
 import { createFastRejection } from './fast-rejection';
 import { domainProblem, problem } from './problem';
@@ -26,11 +26,6 @@ import { createRefunds } from './workflows/refunds';
 import { createCheckout } from './workflows/reservations';
 
 export const maxBodyBytes = 256 * 1024;
-
-/** The pool had no free connection in time: too much load, not a bug; the client should retry. */
-function isOverloaded(error: Error): boolean {
-  return error.message === 'timeout exceeded when trying to connect';
-}
 
 /**
  * Whether an event exists. Events are never deleted, so an id once found stays valid for the life of
@@ -89,8 +84,7 @@ export function createApp(deps: AppDeps) {
   app.use(
     bodyLimit({
       maxSize: maxBodyBytes,
-      onError: (c) =>
-        problem(c, 413, 'PAYLOAD_TOO_LARGE', `request body must be at most ${maxBodyBytes} bytes`),
+      onError: (c) => problem(c, 'PAYLOAD_TOO_LARGE', `request body must be at most ${maxBodyBytes} bytes`),
     }),
   );
 
@@ -117,20 +111,21 @@ export function createApp(deps: AppDeps) {
   });
   app.get('/docs', swaggerUI({ url: '/openapi.json' }));
 
-  app.notFound((c) => problem(c, 404, 'NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`));
+  app.notFound((c) => problem(c, 'NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`));
   app.onError((error, c) => {
     if (error instanceof DomainError) return domainProblem(c, error);
     if (error instanceof HTTPException) {
       const status = error.status;
       if (status < 500)
-        return problem(c, status, status === 400 ? 'VALIDATION_FAILED' : 'HTTP_ERROR', error.message);
+        return problem(c, status === 400 ? 'VALIDATION_FAILED' : 'HTTP_ERROR', error.message, {}, status);
     }
-    if (isOverloaded(error)) {
+    // No free connection in time: too much load, not a bug; the client should retry.
+    if (isPoolExhausted(error)) {
       c.header('Retry-After', '1');
-      return problem(c, 503, 'SERVICE_UNAVAILABLE', 'the service is overloaded; retry shortly');
+      return problem(c, 'SERVICE_UNAVAILABLE', 'the service is overloaded; retry shortly');
     }
     (c.get('log') ?? deps.log).error({ err: error }, 'unhandled error');
-    return problem(c, 500, 'INTERNAL', 'an internal error occurred; it has been logged');
+    return problem(c, 'INTERNAL', 'an internal error occurred; it has been logged');
   });
   return app;
 }

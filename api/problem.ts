@@ -1,5 +1,5 @@
-// Owns the API's error responses: RFC 9457 problem+json, and the one table from domain error code to
-// HTTP status. Internal error text is logged, never echoed to clients.
+// Owns the API's error responses: RFC 9457 problem+json, and the one table from error code to HTTP
+// status. Internal error text is logged, never echoed to clients.
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { DomainError, ErrorCode } from '../src/errors';
@@ -34,6 +34,9 @@ const statusByCode: Record<ErrorCode, ContentfulStatusCode> = {
   RATE_LIMITED: 429,
   SERVICE_UNAVAILABLE: 503,
   TIMEOUT: 504,
+  // Hono's own refusals answer with Hono's status (see app.ts); 400 when there is none more specific.
+  HTTP_ERROR: 400,
+  INTERNAL: 500,
 };
 
 const titleByStatus: Partial<Record<number, string>> = {
@@ -53,10 +56,6 @@ const titleByStatus: Partial<Record<number, string>> = {
   504: 'Gateway Timeout',
 };
 
-export function statusOf(code: ErrorCode): ContentfulStatusCode {
-  return statusByCode[code];
-}
-
 export interface Problem {
   type: string;
   title: string;
@@ -68,7 +67,7 @@ export interface Problem {
 
 export function problemBody(
   status: number,
-  code: string,
+  code: ErrorCode,
   detail: string,
   extensions: Record<string, unknown> = {},
 ) {
@@ -82,12 +81,13 @@ export function problemBody(
   } satisfies Problem;
 }
 
+/** The problem response for `code`, at the code's status unless the HTTP layer has already chosen one. */
 export function problem(
   c: Context,
-  status: ContentfulStatusCode,
-  code: string,
+  code: ErrorCode,
   detail: string,
   extensions: Record<string, unknown> = {},
+  status: ContentfulStatusCode = statusByCode[code],
 ) {
   return c.body(JSON.stringify(problemBody(status, code, detail, extensions)), status, {
     'content-type': 'application/problem+json',
@@ -95,5 +95,5 @@ export function problem(
 }
 
 export function domainProblem(c: Context, error: DomainError) {
-  return problem(c, statusOf(error.code), error.code, error.message, error.details);
+  return problem(c, error.code, error.message, error.details);
 }

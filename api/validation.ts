@@ -12,7 +12,6 @@ export const validationHook: Hook<any, any, any, any> = (result, c) => {
   const where = result.target === 'json' ? 'body' : result.target;
   return problem(
     c,
-    422,
     'VALIDATION_FAILED',
     `invalid ${where}: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`,
     {

@@ -1,6 +1,6 @@
-// Owns the domain error vocabulary: every business rejection has a code that the API maps to an HTTP
-// status (api/problem.ts) and that activities turn into non-retryable Temporal failures
-// (activities/failures.ts). Pure module: the workflow bundle imports it too.
+// Owns the error vocabulary: every code a client can receive. A business rejection's code is also what
+// activities turn into a non-retryable Temporal failure (activities/failures.ts); the API maps each code
+// to its HTTP status (api/problem.ts). Pure module: the workflow bundle imports it too.
 
 export const errorCodes = [
   'VALIDATION_FAILED',
@@ -31,6 +31,9 @@ export const errorCodes = [
   'RATE_LIMITED',
   'SERVICE_UNAVAILABLE',
   'TIMEOUT',
+  // Not business rejections: the HTTP layer refused the request, or something broke (logged, not echoed).
+  'HTTP_ERROR',
+  'INTERNAL',
 ] as const;
 
 export type ErrorCode = (typeof errorCodes)[number];

@@ -28,6 +28,15 @@ export function createPool(connectionString: string, max = 20): Pool {
   return pool;
 }
 
+// pg-pool (3.x) rejects a connect that found no free client within connectionTimeoutMillis with a plain
+// Error: no class of its own and no code, so its fixed message is the one mark it has.
+const poolExhaustedMessage = 'timeout exceeded when trying to connect';
+
+/** The pool had no free connection in time: the process is overloaded, the caller may retry. */
+export function isPoolExhausted(error: unknown): boolean {
+  return error instanceof Error && error.message === poolExhaustedMessage;
+}
+
 /** Runs `work` in one transaction, committing on success and rolling back on any throw. */
 export async function withTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
