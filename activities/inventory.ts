@@ -3,8 +3,6 @@
 
 import { createSeatMap, type SeatMap } from '../src/inventory/seat-map';
 import {
-  type CommitInput,
-  commitSeatsTx,
   type ExtendHoldInput,
   extendHoldTx,
   type HoldInput,
@@ -14,7 +12,7 @@ import {
   releaseSeatsTx,
   type SeatRequest,
 } from '../src/inventory/seats';
-import { type Pool, withTransaction } from '../src/platform/db';
+import type { Pool } from '../src/platform/db';
 import type { Logger } from '../src/platform/logger';
 import type { Redis } from '../src/platform/redis';
 import { withDomainFailures } from './failures';
@@ -43,13 +41,6 @@ export function createInventoryActivities(deps: InventoryActivityDeps) {
       // A repeat writes the same versions again, which also repairs a write-through a crash cut short.
       await seatMap.applyChanges(changes);
       return hold;
-    },
-
-    /** held -> sold for the reservation's seats; SEATS_NOT_HELD when the hold is gone. Idempotent. */
-    async commitSeats(input: CommitInput): Promise<{ seatIds: string[] }> {
-      const { seatIds, changes } = await withTransaction(deps.pool, (client) => commitSeatsTx(client, input));
-      await seatMap.applyChanges(changes);
-      return { seatIds };
     },
 
     /** held -> available for the reservation's seats; a repeat releases nothing more. */

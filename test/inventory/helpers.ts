@@ -3,10 +3,12 @@
 import { randomBytes } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll } from 'vitest';
+import { withDomainFailures } from '../../activities/failures';
 import { createInventoryActivities } from '../../activities/inventory';
 import { createEvent, type EventWithSections, type NewSection } from '../../src/inventory/events';
 import { createSeatMap } from '../../src/inventory/seat-map';
-import type { Pool } from '../../src/platform/db';
+import { type CommitInput, commitSeatsTx } from '../../src/inventory/seats';
+import { type Pool, withTransaction } from '../../src/platform/db';
 import { createLogger } from '../../src/platform/logger';
 import { connectTestStores } from '../helpers/app';
 
@@ -19,7 +21,17 @@ export function testInventory(poolSize: number) {
   const { pool, redis } = stores;
   const log = createLogger('silent', 'test');
   const seatMap = createSeatMap({ pool, redis, log });
-  const inventory = createInventoryActivities({ pool, redis, log, seatMap });
+  const inventory = {
+    ...createInventoryActivities({ pool, redis, log, seatMap }),
+    // The sale commits seats inside completeSale's transaction; the suites drive held -> sold on its own.
+    ...withDomainFailures({
+      async commitSeats(input: CommitInput): Promise<{ seatIds: string[] }> {
+        const { seatIds, changes } = await withTransaction(pool, (client) => commitSeatsTx(client, input));
+        await seatMap.applyChanges(changes);
+        return { seatIds };
+      },
+    }),
+  };
   beforeAll(() => stores.ready);
   afterAll(() => stores.close());
   return { pool, seatMap, inventory };
