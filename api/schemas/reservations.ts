@@ -1,18 +1,19 @@
 // Owns the request and response schemas of reservations and orders: they validate requests and
 // document the OpenAPI contract from one source.
 import { z } from '@hono/zod-openapi';
+import { seatRequestLimits } from '../../src/inventory/seats';
 import { reservationStatuses } from '../../workflows/reservation/contract';
 
-/** The most seats one reservation may ask for; the event's maxSeatsPerBuyer is usually lower. */
-export const maxSeatsPerReservation = 50;
+// The seat store's bounds, not a copy of them; the event's maxSeatsPerBuyer is usually lower than maxSeats.
+const { maxSeats, maxSeatIdLength } = seatRequestLimits;
 
-const seatId = z.string().min(1).max(100);
+const seatId = z.string().min(1).max(maxSeatIdLength);
 
 export const ReservationCreateSchema = z
   .object({
-    seatIds: z.array(seatId).min(1).max(maxSeatsPerReservation).optional(),
+    seatIds: z.array(seatId).min(1).max(maxSeats).optional(),
     section: z.string().min(1).max(100).optional(),
-    quantity: z.number().int().min(1).max(maxSeatsPerReservation).optional(),
+    quantity: z.number().int().min(1).max(maxSeats).optional(),
     adjacent: z.boolean().optional(),
   })
   .strict()
