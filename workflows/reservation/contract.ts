@@ -4,27 +4,11 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 // Type-only, so erased from the workflow bundle: the seat store's definition of a request.
 import type { SeatRequest } from '../../src/inventory/seats';
 
-export const reservationStatuses = [
-  'PENDING',
-  'HELD',
-  'PAYING',
-  'CONFIRMED',
-  'EXPIRED',
-  'CANCELLED',
-  'RELEASED',
-  'REJECTED',
-  'FAILED',
-] as const;
+const endings = ['CONFIRMED', 'EXPIRED', 'CANCELLED', 'RELEASED', 'REJECTED', 'FAILED'] as const;
+export const reservationStatuses = ['PENDING', 'HELD', 'PAYING', ...endings] as const;
 export type ReservationStatus = (typeof reservationStatuses)[number];
-
-export const terminalStatuses: readonly ReservationStatus[] = [
-  'CONFIRMED',
-  'EXPIRED',
-  'CANCELLED',
-  'RELEASED',
-  'REJECTED',
-  'FAILED',
-];
+/** The statuses a reservation ends in: once there, nothing about it changes any more. */
+export const terminalStatuses: readonly ReservationStatus[] = endings;
 
 export type { SeatRequest };
 
