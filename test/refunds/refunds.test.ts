@@ -5,8 +5,11 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure, defaultPayloadConverter } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { refundIdFor } from '../../api/workflows/refunds';
-import { type RefundWorkflowInput, refundWorkflowType } from '../../workflows/refund/contract';
-import type { refundWorkflow } from '../../workflows/refund/workflow';
+import {
+  type RefundWorkflow,
+  type RefundWorkflowInput,
+  refundWorkflowType,
+} from '../../workflows/refund/contract';
 import { bearer } from '../helpers/app';
 import { startTestStack, type TestStack } from '../helpers/stack';
 
@@ -218,7 +221,7 @@ describe('refunds', () => {
       paymentTaskQueue: stack.config.temporal.paymentTaskQueue,
     };
     const failure = await stack.temporal.client.workflow
-      .execute<typeof refundWorkflow>(refundWorkflowType, {
+      .execute<RefundWorkflow>(refundWorkflowType, {
         workflowId: refundId,
         taskQueue: stack.config.temporal.taskQueue,
         args: [input],

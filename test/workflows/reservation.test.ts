@@ -15,9 +15,9 @@ import {
   forceConfirmSignal,
   forceReleaseSignal,
   type ReservationView,
+  type ReservationWorkflow,
   statusQuery,
 } from '../../workflows/reservation/contract';
-import type { reservationWorkflow } from '../../workflows/reservation/workflow';
 import {
   connectTestTemporal,
   createTestWorker,
@@ -68,7 +68,7 @@ describe('reservation workflow', () => {
     await temporal.close();
   });
 
-  const handle = (id: string) => temporal.client.workflow.getHandle<typeof reservationWorkflow>(id);
+  const handle = (id: string) => temporal.client.workflow.getHandle<ReservationWorkflow>(id);
 
   async function hold(seatIds: string[], buyerId = `buyer-${randomUUID().slice(0, 8)}`) {
     const idempotencyKey = randomUUID();
