@@ -2,7 +2,7 @@
 // decline, a hang, a commit that fails after the charge). Each records its calls for assertions.
 import { withDomainFailures } from '../../activities/failures';
 import { DomainError } from '../../src/errors';
-import type { SeatRequest } from '../../workflows/reservation/contract';
+import type { ReservationView, SeatRequest } from '../../workflows/reservation/contract';
 
 export interface FakeScript {
   holdSeconds: number;
@@ -32,6 +32,17 @@ export function createFakeActivities(overrides: Partial<FakeScript> = {}) {
     releaseHangs = resolve;
   });
   const record = (name: string, input: unknown) => calls.push({ name, input });
+  /** Reservations as recordReservation last saw them, for the late-payment workflow's loadReservation. */
+  const recorded = new Map<string, ReservationView>();
+  /** `${activity} ${reservationId}`: the first such call waits for the test's go-ahead. */
+  const gates = new Map<string, { reached: () => void; proceed: Promise<void> }>();
+  const passGate = async (name: string, reservationId: string) => {
+    const gate = gates.get(`${name} ${reservationId}`);
+    if (!gate) return;
+    gates.delete(`${name} ${reservationId}`);
+    gate.reached();
+    await gate.proceed;
+  };
 
   const main = withDomainFailures({
     async holdSeats(input: {
@@ -58,13 +69,34 @@ export function createFakeActivities(overrides: Partial<FakeScript> = {}) {
     },
     async releaseSeats(input: { reservationId: string; reason: string; actor: string }) {
       record('releaseSeats', input);
+      await passGate('releaseSeats', input.reservationId);
       return { seatIds: [] };
     },
     async extendHold(input: { reservationId: string; heldUntil: string }) {
       record('extendHold', input);
     },
-    async recordReservation(input: unknown) {
-      record('recordReservation', input);
+    async recordReservation(view: ReservationView) {
+      record('recordReservation', view);
+      recorded.set(view.id, view);
+    },
+    async loadReservation(input: { reservationId: string }) {
+      record('loadReservation', input);
+      await passGate('loadReservation', input.reservationId);
+      const view = recorded.get(input.reservationId);
+      return (
+        view && {
+          id: view.id,
+          eventId: view.eventId,
+          buyerId: view.buyerId,
+          status: view.status,
+          seatIds: view.seats.map((seat) => seat.id),
+          amount: view.amount,
+          currency: view.currency,
+          expiresAt: view.expiresAt,
+          orderId: view.orderId ?? null,
+          reason: view.reason ?? null,
+        }
+      );
     },
     async completeSale(input: { reservationId: string; orderId: string }) {
       record('completeSale', input);
@@ -123,5 +155,21 @@ export function createFakeActivities(overrides: Partial<FakeScript> = {}) {
     calls,
     callsTo: (name: string) => calls.filter((call) => call.name === name),
     releaseHangs: () => releaseHangs(),
+    /**
+     * Holds the first call of activity `name` for `reservationId` (releaseSeats, loadReservation) until
+     * `proceed()`; `reached` resolves once that call has started.
+     */
+    gate(name: 'releaseSeats' | 'loadReservation', reservationId: string) {
+      let reached: () => void = () => {};
+      let proceed: () => void = () => {};
+      const started = new Promise<void>((resolve) => {
+        reached = resolve;
+      });
+      const released = new Promise<void>((resolve) => {
+        proceed = resolve;
+      });
+      gates.set(`${name} ${reservationId}`, { reached, proceed: released });
+      return { reached: started, proceed: () => proceed() };
+    },
   };
 }

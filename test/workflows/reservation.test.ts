@@ -14,6 +14,7 @@ import {
   extendHoldSignal,
   forceConfirmSignal,
   forceReleaseSignal,
+  paymentOutcomeSignal,
   type ReservationView,
   type ReservationWorkflow,
   statusQuery,
@@ -229,6 +230,33 @@ describe('reservation workflow', () => {
     expect(cancelled.settled && cancelled.value.status).toBe('CANCELLED');
     expect((await paying).code).toBe('PAYMENT_FAILED');
     await finish(view.id, 'cancelled-during-payment');
+  });
+
+  it('settles every payment that arrives while an ended reservation settles a late one', async () => {
+    const { view } = await hold(['Q-1-1']);
+    const first = `pi_ok_late_a_${view.id.slice(-6)}`;
+    const second = `pi_ok_late_b_${view.id.slice(-6)}`;
+    const releasing = fakes.gate('releaseSeats', view.id);
+    const settlingFirst = fakes.gate('loadReservation', view.id);
+    await handle(view.id).signal(forceReleaseSignal, { reason: 'abandoned checkout', operator: 'sam' });
+    await releasing.reached;
+    await handle(view.id).signal(paymentOutcomeSignal, { paymentIntentId: first, status: 'succeeded' });
+    releasing.proceed();
+    // The second webhook is acknowledged once its signal is accepted: the workflow must not end without it.
+    await settlingFirst.reached;
+    await handle(view.id).signal(paymentOutcomeSignal, { paymentIntentId: second, status: 'succeeded' });
+    settlingFirst.proceed();
+
+    const result = await handle(view.id).result();
+    expect(result.status).toBe('RELEASED');
+    const verified = fakes
+      .callsTo('verifyPayment')
+      .map((call) => (call.input as { paymentIntentId: string }).paymentIntentId);
+    expect(verified).toEqual(expect.arrayContaining([first, second]));
+    const settled = [...fakes.callsTo('completeSale'), ...fakes.callsTo('refundPayment')].map(
+      (call) => (call.input as { paymentIntentId?: string }).paymentIntentId,
+    );
+    expect(settled).toEqual(expect.arrayContaining([first, second]));
   });
 
   it('refuses to cancel a confirmed reservation', async () => {

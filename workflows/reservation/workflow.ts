@@ -35,10 +35,7 @@ export async function reservationWorkflow(input: ReservationInput): Promise<Rese
     await handle(state, steps, state.commands.shift() as Command);
   }
 
-  // 3. What arrived too late: money is settled, support's actions are answered in the record.
-  await answerLateCommands(state);
-
-  // 4. Record the outcome where finance and a finished reservation's readers find it.
+  // 3. Record the outcome; what arrived too late is answered: money is settled, support's actions noted.
   return finish(state, steps);
 }
 
@@ -85,8 +82,16 @@ async function answerLateCommands(state: ReservationState): Promise<void> {
   }
 }
 
+/**
+ * Records the outcome where finance and a finished reservation's readers find it. A payment that arrives
+ * meanwhile (its webhook already acknowledged) is settled too: the workflow ends only when no command is
+ * left in the same workflow task that completes it.
+ */
 async function finish(state: ReservationState, steps: Steps): Promise<ReservationView> {
-  await steps.recordReservation(state.snapshot());
-  await condition(allHandlersFinished);
+  do {
+    await answerLateCommands(state);
+    await steps.recordReservation(state.snapshot());
+    await condition(allHandlersFinished);
+  } while (state.hasWork());
   return state.snapshot();
 }
