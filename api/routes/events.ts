@@ -1,9 +1,9 @@
 // Owns the event endpoints: organizers create events; anyone lists them, reads one, its cached seat map
 // and its per-section availability.
-import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
+import { OpenAPIHono } from '@hono/zod-openapi';
 import { DomainError } from '../../src/errors';
 import { createEvent, getEvent, listEvents } from '../../src/inventory/events';
-import { requireRole } from '../auth';
+import { secured } from '../auth';
 import type { AppEnv, RouteDeps } from '../env';
 import {
   AvailabilitySchema,
@@ -15,35 +15,37 @@ import {
   SeatMapQuery,
   SeatMapSchema,
 } from '../schemas/events';
-import { problemResponse } from '../schemas/problem';
+import { json, jsonBody } from '../schemas/http';
+import { problems } from '../schemas/problem';
+import { routesOf } from './route';
 
-const notFound = (eventId: string) =>
-  new DomainError('EVENT_NOT_FOUND', `event ${eventId} does not exist`, { eventId });
+const route = routesOf('events');
+
+const eventMissing = problems({ 404: 'EVENT_NOT_FOUND' });
+
+/** What was read of an event, or 404 EVENT_NOT_FOUND when there is no such event. */
+function found<T>(eventId: string, value: T | null | undefined): T {
+  if (!value) throw new DomainError('EVENT_NOT_FOUND', `event ${eventId} does not exist`, { eventId });
+  return value;
+}
 
 export function eventRoutes(deps: Pick<RouteDeps, 'config' | 'pool' | 'seatMap'>) {
   const app = new OpenAPIHono<AppEnv>();
-  const organizer = requireRole(deps.config.auth.jwtSecret, 'organizer');
+  const organizer = secured(deps.config.auth.jwtSecret, 'organizer');
 
   app.openapi(
-    createRoute({
-      method: 'post',
-      path: '/v1/events',
-      tags: ['events'],
+    route('post', '/v1/events', {
       summary: 'Create an event with its seat map (organizer)',
-      security: [{ bearer: [] }],
-      middleware: [organizer] as const,
-      request: {
-        body: { required: true, content: { 'application/json': { schema: EventCreateSchema } } },
-      },
+      ...organizer,
+      request: { body: jsonBody(EventCreateSchema) },
       responses: {
-        201: {
-          description: 'created; Location names the event',
-          content: { 'application/json': { schema: EventSchema } },
-        },
-        ...problemResponse(401, 'missing or invalid bearer token'),
-        ...problemResponse(403, 'not an organizer'),
-        ...problemResponse(413, 'body larger than 256 KiB'),
-        ...problemResponse(422, 'VALIDATION_FAILED: the body names what is wrong'),
+        201: json(EventSchema, 'created; Location names the event'),
+        ...problems({
+          401: 'missing or invalid bearer token',
+          403: 'not an organizer',
+          413: 'body larger than 256 KiB',
+          422: 'VALIDATION_FAILED: the body names what is wrong',
+        }),
       },
     }),
     async (c) => {
@@ -57,18 +59,12 @@ export function eventRoutes(deps: Pick<RouteDeps, 'config' | 'pool' | 'seatMap'>
   );
 
   app.openapi(
-    createRoute({
-      method: 'get',
-      path: '/v1/events',
-      tags: ['events'],
+    route('get', '/v1/events', {
       summary: 'List events, newest first',
       request: { query: EventListQuery },
       responses: {
-        200: {
-          description: 'a page of events',
-          content: { 'application/json': { schema: EventListSchema } },
-        },
-        ...problemResponse(422, 'VALIDATION_FAILED'),
+        200: json(EventListSchema, 'a page of events'),
+        ...problems({ 422: 'VALIDATION_FAILED' }),
       },
     }),
     async (c) => {
@@ -78,67 +74,42 @@ export function eventRoutes(deps: Pick<RouteDeps, 'config' | 'pool' | 'seatMap'>
   );
 
   app.openapi(
-    createRoute({
-      method: 'get',
-      path: '/v1/events/{eventId}',
-      tags: ['events'],
+    route('get', '/v1/events/{eventId}', {
       summary: 'An event with its sections',
       request: { params: EventIdParams },
-      responses: {
-        200: { description: 'the event', content: { 'application/json': { schema: EventSchema } } },
-        ...problemResponse(404, 'EVENT_NOT_FOUND'),
-      },
+      responses: { 200: json(EventSchema, 'the event'), ...eventMissing },
     }),
     async (c) => {
       const { eventId } = c.req.valid('param');
-      const event = await getEvent(deps.pool, eventId);
-      if (!event) throw notFound(eventId);
-      return c.json(event, 200);
+      return c.json(found(eventId, await getEvent(deps.pool, eventId)), 200);
     },
   );
 
   app.openapi(
-    createRoute({
-      method: 'get',
-      path: '/v1/events/{eventId}/seats',
-      tags: ['events'],
+    route('get', '/v1/events/{eventId}/seats', {
       summary: 'The seat map, optionally of one section (cached, eventually consistent)',
       request: { params: EventIdParams, query: SeatMapQuery },
       responses: {
-        200: { description: 'the seat map', content: { 'application/json': { schema: SeatMapSchema } } },
-        ...problemResponse(404, 'EVENT_NOT_FOUND'),
-        ...problemResponse(422, 'VALIDATION_FAILED'),
+        200: json(SeatMapSchema, 'the seat map'),
+        ...problems({ 404: 'EVENT_NOT_FOUND', 422: 'VALIDATION_FAILED' }),
       },
     }),
     async (c) => {
       const { eventId } = c.req.valid('param');
       const { section } = c.req.valid('query');
-      const map = await deps.seatMap.read(eventId, section);
-      if (!map) throw notFound(eventId);
-      return c.json(map, 200);
+      return c.json(found(eventId, await deps.seatMap.read(eventId, section)), 200);
     },
   );
 
   app.openapi(
-    createRoute({
-      method: 'get',
-      path: '/v1/events/{eventId}/availability',
-      tags: ['events'],
+    route('get', '/v1/events/{eventId}/availability', {
       summary: 'Available, held and sold seats per section (cached)',
       request: { params: EventIdParams },
-      responses: {
-        200: {
-          description: 'counts per section',
-          content: { 'application/json': { schema: AvailabilitySchema } },
-        },
-        ...problemResponse(404, 'EVENT_NOT_FOUND'),
-      },
+      responses: { 200: json(AvailabilitySchema, 'counts per section'), ...eventMissing },
     }),
     async (c) => {
       const { eventId } = c.req.valid('param');
-      const availability = await deps.seatMap.availability(eventId);
-      if (!availability) throw notFound(eventId);
-      return c.json(availability, 200);
+      return c.json(found(eventId, await deps.seatMap.availability(eventId)), 200);
     },
   );
 

@@ -1,8 +1,12 @@
 // Owns liveness and readiness: /readyz answers 200 only when Postgres, Redis and Temporal all answer.
-import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { OpenAPIHono, z } from '@hono/zod-openapi';
 import { DomainError } from '../../src/errors';
 import type { AppEnv, RouteDeps } from '../env';
-import { ProblemSchema } from '../schemas/problem';
+import { json } from '../schemas/http';
+import { problems } from '../schemas/problem';
+import { routesOf } from './route';
+
+const route = routesOf('health');
 
 const ReadinessSchema = z
   .object({
@@ -32,34 +36,17 @@ export function healthRoutes(deps: Pick<RouteDeps, 'pool' | 'redis' | 'temporal'
   const app = new OpenAPIHono<AppEnv>();
 
   app.openapi(
-    createRoute({
-      method: 'get',
-      path: '/healthz',
-      tags: ['health'],
+    route('get', '/healthz', {
       summary: 'Liveness: the process is up',
-      responses: {
-        200: {
-          description: 'alive',
-          content: { 'application/json': { schema: z.object({ status: z.literal('ok') }) } },
-        },
-      },
+      responses: { 200: json(z.object({ status: z.literal('ok') }), 'alive') },
     }),
     (c) => c.json({ status: 'ok' as const }, 200),
   );
 
   app.openapi(
-    createRoute({
-      method: 'get',
-      path: '/readyz',
-      tags: ['health'],
+    route('get', '/readyz', {
       summary: 'Readiness: Postgres, Redis and Temporal answer',
-      responses: {
-        200: { description: 'ready', content: { 'application/json': { schema: ReadinessSchema } } },
-        503: {
-          description: 'a dependency is down',
-          content: { 'application/problem+json': { schema: ProblemSchema } },
-        },
-      },
+      responses: { 200: json(ReadinessSchema, 'ready'), ...problems({ 503: 'a dependency is down' }) },
     }),
     async (c) => {
       const [postgres, redis, temporal] = await Promise.all([

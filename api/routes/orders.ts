@@ -1,11 +1,16 @@
 // Owns reading orders: a buyer reads their own orders, support reads any and searches them.
-import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { OpenAPIHono, z } from '@hono/zod-openapi';
 import { findOrder, searchOrders } from '../../src/checkout/orders';
 import { DomainError } from '../../src/errors';
-import { requireRole } from '../auth';
+import { secured } from '../auth';
 import type { AppEnv, RouteDeps } from '../env';
-import { problemResponse } from '../schemas/problem';
+import { json } from '../schemas/http';
+import { problems } from '../schemas/problem';
 import { OrderParams, OrderSchema } from '../schemas/reservations';
+import { routesOf } from './route';
+
+const ordersRoute = routesOf('orders');
+const supportRoute = routesOf('support');
 
 const OrderSearchQuery = z
   .object({
@@ -21,22 +26,15 @@ const OrderSearchQuery = z
 
 export function orderRoutes(deps: Pick<RouteDeps, 'config' | 'pool'>) {
   const app = new OpenAPIHono<AppEnv>();
-  const ownerOrSupport = requireRole(deps.config.auth.jwtSecret, 'buyer', 'support');
-  const support = requireRole(deps.config.auth.jwtSecret, 'support');
+  const ownerOrSupport = secured(deps.config.auth.jwtSecret, 'buyer', 'support');
+  const support = secured(deps.config.auth.jwtSecret, 'support');
 
   app.openapi(
-    createRoute({
-      method: 'get',
-      path: '/v1/orders/{id}',
-      tags: ['orders'],
+    ordersRoute('get', '/v1/orders/{id}', {
       summary: 'Read an order with its tickets (owner or support)',
-      security: [{ bearer: [] }],
-      middleware: [ownerOrSupport] as const,
+      ...ownerOrSupport,
       request: { params: OrderParams },
-      responses: {
-        200: { description: 'the order', content: { 'application/json': { schema: OrderSchema } } },
-        ...problemResponse(404, 'ORDER_NOT_FOUND'),
-      },
+      responses: { 200: json(OrderSchema, 'the order'), ...problems({ 404: 'ORDER_NOT_FOUND' }) },
     }),
     async (c) => {
       const principal = c.get('principal');
@@ -50,20 +48,13 @@ export function orderRoutes(deps: Pick<RouteDeps, 'config' | 'pool'>) {
   );
 
   app.openapi(
-    createRoute({
-      method: 'get',
-      path: '/v1/admin/orders',
-      tags: ['support'],
+    supportRoute('get', '/v1/admin/orders', {
       summary: 'Find orders by buyer, seat, PaymentIntent or event (support)',
-      security: [{ bearer: [] }],
-      middleware: [support] as const,
+      ...support,
       request: { query: OrderSearchQuery },
       responses: {
-        200: {
-          description: 'matching orders, newest first',
-          content: { 'application/json': { schema: z.object({ items: z.array(OrderSchema) }) } },
-        },
-        ...problemResponse(422, 'VALIDATION_FAILED'),
+        200: json(z.object({ items: z.array(OrderSchema) }), 'matching orders, newest first'),
+        ...problems({ 422: 'VALIDATION_FAILED' }),
       },
     }),
     async (c) => c.json({ items: await searchOrders(deps.pool, c.req.valid('query')) }, 200),

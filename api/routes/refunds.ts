@@ -1,46 +1,41 @@
 // Owns support's refund endpoints: refund (part of) an order through its refund workflow, and read a
 // refund back. Thin: validate, authorize, call api/workflows/refunds.ts, map the outcome to HTTP.
-import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
+import { OpenAPIHono } from '@hono/zod-openapi';
 import { DomainError } from '../../src/errors';
-import { requireRole } from '../auth';
+import { secured } from '../auth';
 import type { AppEnv, RouteDeps } from '../env';
-import { problemResponse } from '../schemas/problem';
+import { json, jsonBody } from '../schemas/http';
+import { problems } from '../schemas/problem';
 import { RefundCreateSchema, RefundHeaders, RefundParams, RefundSchema } from '../schemas/refunds';
 import { OrderParams } from '../schemas/reservations';
+import { routesOf } from './route';
 
-const refundJson = (description: string) => ({
-  description,
-  content: { 'application/json': { schema: RefundSchema } },
-});
+const route = routesOf('support');
+
+const refund = (description: string) => json(RefundSchema, description);
 
 export function refundRoutes(deps: Pick<RouteDeps, 'config' | 'refunds'>) {
   const app = new OpenAPIHono<AppEnv>();
-  const support = requireRole(deps.config.auth.jwtSecret, 'support');
+  const support = secured(deps.config.auth.jwtSecret, 'support');
 
   app.openapi(
-    createRoute({
-      method: 'post',
-      path: '/v1/orders/{id}/refunds',
-      tags: ['support'],
+    route('post', '/v1/orders/{id}/refunds', {
       summary: 'Refund an order, in full or in part (support)',
       description:
         'Starts a refund workflow: a Stripe refund with an idempotency key per refund, audited in `refunds`; ' +
         'the order becomes REFUNDED or PARTIALLY_REFUNDED, and a full refund voids the tickets and returns ' +
         'the seats to sale when the event says so. The same Idempotency-Key returns the same refund.',
-      security: [{ bearer: [] }],
-      middleware: [support] as const,
-      request: {
-        params: OrderParams,
-        headers: RefundHeaders,
-        body: { required: true, content: { 'application/json': { schema: RefundCreateSchema } } },
-      },
+      ...support,
+      request: { params: OrderParams, headers: RefundHeaders, body: jsonBody(RefundCreateSchema) },
       responses: {
-        200: refundJson('refunded within the wait budget'),
-        202: refundJson('accepted; still running after the wait budget: poll the Location'),
-        ...problemResponse(404, 'ORDER_NOT_FOUND'),
-        ...problemResponse(409, 'ALREADY_REFUNDED'),
-        ...problemResponse(422, 'VALIDATION_FAILED, REFUND_EXCEEDS_PAYMENT, IDEMPOTENCY_KEY_REUSED'),
-        ...problemResponse(502, 'REFUND_FAILED: the gateway refused the refund'),
+        200: refund('refunded within the wait budget'),
+        202: refund('accepted; still running after the wait budget: poll the Location'),
+        ...problems({
+          404: 'ORDER_NOT_FOUND',
+          409: 'ALREADY_REFUNDED',
+          422: 'VALIDATION_FAILED, REFUND_EXCEEDS_PAYMENT, IDEMPOTENCY_KEY_REUSED',
+          502: 'REFUND_FAILED: the gateway refused the refund',
+        }),
       },
     }),
     async (c) => {
@@ -61,17 +56,13 @@ export function refundRoutes(deps: Pick<RouteDeps, 'config' | 'refunds'>) {
   );
 
   app.openapi(
-    createRoute({
-      method: 'get',
-      path: '/v1/orders/{id}/refunds/{refundId}',
-      tags: ['support'],
+    route('get', '/v1/orders/{id}/refunds/{refundId}', {
       summary: 'Read a refund (support)',
-      security: [{ bearer: [] }],
-      middleware: [support] as const,
+      ...support,
       request: { params: RefundParams },
       responses: {
-        200: refundJson('the refund, wherever it stands (FAILED ones carry `error`)'),
-        ...problemResponse(404, 'NOT_FOUND'),
+        200: refund('the refund, wherever it stands (FAILED ones carry `error`)'),
+        ...problems({ 404: 'NOT_FOUND' }),
       },
     }),
     async (c) => {

@@ -1,12 +1,12 @@
 // Owns the buyer's checkout endpoints: hold seats (start the reservation workflow), read, confirm with a
 // payment method, cancel. Thin: validate, authorize, call the workflow, map the outcome to HTTP.
-import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
+import { OpenAPIHono } from '@hono/zod-openapi';
 import { DomainError } from '../../src/errors';
 import type { ReservationView, SeatRequest } from '../../workflows/reservation/contract';
-import type { Principal } from '../auth';
-import { requireRole } from '../auth';
+import { type Principal, secured } from '../auth';
 import type { AppEnv, RouteDeps } from '../env';
-import { problemResponse } from '../schemas/problem';
+import { json, jsonBody } from '../schemas/http';
+import { problems } from '../schemas/problem';
 import {
   ConfirmSchema,
   EventParams,
@@ -16,16 +16,12 @@ import {
   ReservationParams,
   ReservationSchema,
 } from '../schemas/reservations';
+import { routesOf } from './route';
 
-const json = (schema: typeof ReservationSchema, description: string) => ({
-  description,
-  content: { 'application/json': { schema } },
-});
+const route = routesOf('reservations');
 
-const accepted = (description: string) => ({
-  description,
-  content: { 'application/json': { schema: ReservationInProgressSchema } },
-});
+const reservation = (description: string) => json(ReservationSchema, description);
+const inProgressResponse = (description: string) => json(ReservationInProgressSchema, description);
 
 /**
  * The answer when the wait budget ran out: no query of the busy workflow, just where it stands and
@@ -51,41 +47,39 @@ export function reservationRoutes(
   deps: Pick<RouteDeps, 'config' | 'checkout' | 'fastRejection' | 'rateLimit' | 'eventExists'>,
 ) {
   const app = new OpenAPIHono<AppEnv>();
-  const buyer = requireRole(deps.config.auth.jwtSecret, 'buyer');
-  const ownerOrSupport = requireRole(deps.config.auth.jwtSecret, 'buyer', 'support');
+  const buyer = secured(deps.config.auth.jwtSecret, 'buyer');
+  const ownerOrSupport = secured(deps.config.auth.jwtSecret, 'buyer', 'support');
 
-  /** Buyers only reach their own reservations; anyone else's is "not found", not "forbidden". */
-  async function authorize(principal: Principal, reservationId: string): Promise<void> {
-    if (principal.role === 'support') return;
+  /** The principal, once it may reach the reservation: anyone else's is "not found", not "forbidden". */
+  async function authorized(principal: Principal, reservationId: string): Promise<Principal> {
+    if (principal.role === 'support') return principal;
     const owner = await deps.checkout.ownerOf(reservationId);
     if (owner !== principal.userId) {
       throw new DomainError('RESERVATION_NOT_FOUND', `reservation ${reservationId} does not exist`);
     }
+    return principal;
   }
 
   app.openapi(
-    createRoute({
-      method: 'post',
-      path: '/v1/events/{eventId}/reservations',
-      tags: ['reservations'],
+    route('post', '/v1/events/{eventId}/reservations', {
       summary: 'Hold seats: explicit seat ids or best available in a section',
-      security: [{ bearer: [] }],
-      middleware: [buyer] as const,
+      ...buyer,
       request: {
         params: EventParams,
         headers: IdempotencyHeaders,
-        body: { required: true, content: { 'application/json': { schema: ReservationCreateSchema } } },
+        body: jsonBody(ReservationCreateSchema),
       },
       responses: {
-        201: json(ReservationSchema, 'seats held'),
-        202: accepted('still holding after the wait budget; retry with the same key or poll the Location'),
-        ...problemResponse(404, 'EVENT_NOT_FOUND'),
-        ...problemResponse(
-          409,
-          'SEATS_UNAVAILABLE (with unavailableSeatIds), BUYER_LIMIT_EXCEEDED, SALES_NOT_OPEN',
+        201: reservation('seats held'),
+        202: inProgressResponse(
+          'still holding after the wait budget; retry with the same key or poll the Location',
         ),
-        ...problemResponse(422, 'VALIDATION_FAILED, UNKNOWN_SEATS, IDEMPOTENCY_KEY_REUSED'),
-        ...problemResponse(429, 'RATE_LIMITED'),
+        ...problems({
+          404: 'EVENT_NOT_FOUND',
+          409: 'SEATS_UNAVAILABLE (with unavailableSeatIds), BUYER_LIMIT_EXCEEDED, SALES_NOT_OPEN',
+          422: 'VALIDATION_FAILED, UNKNOWN_SEATS, IDEMPOTENCY_KEY_REUSED',
+          429: 'RATE_LIMITED',
+        }),
       },
     }),
     async (c) => {
@@ -123,54 +117,39 @@ export function reservationRoutes(
   );
 
   app.openapi(
-    createRoute({
-      method: 'get',
-      path: '/v1/reservations/{id}',
-      tags: ['reservations'],
+    route('get', '/v1/reservations/{id}', {
       summary: 'Read a reservation (owner or support)',
-      security: [{ bearer: [] }],
-      middleware: [ownerOrSupport] as const,
+      ...ownerOrSupport,
       request: { params: ReservationParams },
-      responses: {
-        200: json(ReservationSchema, 'the reservation'),
-        ...problemResponse(404, 'RESERVATION_NOT_FOUND'),
-      },
+      responses: { 200: reservation('the reservation'), ...problems({ 404: 'RESERVATION_NOT_FOUND' }) },
     }),
     async (c) => {
-      const principal = c.get('principal');
       const { id } = c.req.valid('param');
-      await authorize(principal, id);
+      const principal = await authorized(c.get('principal'), id);
       return c.json(visibleTo(principal, await deps.checkout.read(id)), 200);
     },
   );
 
   app.openapi(
-    createRoute({
-      method: 'post',
-      path: '/v1/reservations/{id}/confirm',
-      tags: ['reservations'],
+    route('post', '/v1/reservations/{id}/confirm', {
       summary: 'Pay for the held seats',
-      security: [{ bearer: [] }],
-      middleware: [buyer] as const,
-      request: {
-        params: ReservationParams,
-        headers: IdempotencyHeaders,
-        body: { required: true, content: { 'application/json': { schema: ConfirmSchema } } },
-      },
+      ...buyer,
+      request: { params: ReservationParams, headers: IdempotencyHeaders, body: jsonBody(ConfirmSchema) },
       responses: {
-        200: json(ReservationSchema, 'CONFIRMED, with orderId'),
-        202: accepted('PAYING: still in progress after the wait budget; poll the reservation'),
-        ...problemResponse(402, 'PAYMENT_DECLINED or PAYMENT_FAILED; the reservation stays HELD'),
-        ...problemResponse(404, 'RESERVATION_NOT_FOUND'),
-        ...problemResponse(409, 'RESERVATION_EXPIRED, RESERVATION_NOT_ACTIVE, RESERVATION_CONFIRMED'),
+        200: reservation('CONFIRMED, with orderId'),
+        202: inProgressResponse('PAYING: still in progress after the wait budget; poll the reservation'),
+        ...problems({
+          402: 'PAYMENT_DECLINED or PAYMENT_FAILED; the reservation stays HELD',
+          404: 'RESERVATION_NOT_FOUND',
+          409: 'RESERVATION_EXPIRED, RESERVATION_NOT_ACTIVE, RESERVATION_CONFIRMED',
+        }),
       },
     }),
     async (c) => {
-      const principal = c.get('principal');
       const { id } = c.req.valid('param');
+      const principal = await authorized(c.get('principal'), id);
       const idempotencyKey = c.req.valid('header')['idempotency-key'];
       const { paymentMethodId } = c.req.valid('json');
-      await authorize(principal, id);
       const outcome = await deps.checkout.confirm(id, idempotencyKey, paymentMethodId);
       if (!outcome.settled) return c.json(inProgress(id, 'PAYING'), 202);
       return c.json(visibleTo(principal, outcome.value), 200);
@@ -178,25 +157,19 @@ export function reservationRoutes(
   );
 
   app.openapi(
-    createRoute({
-      method: 'delete',
-      path: '/v1/reservations/{id}',
-      tags: ['reservations'],
+    route('delete', '/v1/reservations/{id}', {
       summary: 'Cancel a reservation and release its seats (again: 204)',
-      security: [{ bearer: [] }],
-      middleware: [buyer] as const,
+      ...buyer,
       request: { params: ReservationParams },
       responses: {
         204: { description: 'cancelled (or already ended without a sale)' },
-        202: accepted('a payment is in flight; the cancel applies if it does not succeed'),
-        ...problemResponse(404, 'RESERVATION_NOT_FOUND'),
-        ...problemResponse(409, 'RESERVATION_CONFIRMED'),
+        202: inProgressResponse('a payment is in flight; the cancel applies if it does not succeed'),
+        ...problems({ 404: 'RESERVATION_NOT_FOUND', 409: 'RESERVATION_CONFIRMED' }),
       },
     }),
     async (c) => {
-      const principal = c.get('principal');
       const { id } = c.req.valid('param');
-      await authorize(principal, id);
+      await authorized(c.get('principal'), id);
       const outcome = await deps.checkout.cancel(id);
       if (!outcome.settled) return c.json(inProgress(id, 'PAYING'), 202);
       return c.body(null, 204);

@@ -1,13 +1,17 @@
 // Owns Stripe's webhook endpoint: verify the signature, process each event once, re-read the
 // PaymentIntent from Stripe rather than trusting the payload, and hand its outcome to the workflows
 // (api/workflows/payments.ts).
-import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { OpenAPIHono, z } from '@hono/zod-openapi';
 import { DomainError } from '../../src/errors';
 import { claimWebhookEvent, markWebhookEventProcessed } from '../../src/payments/webhook-events';
 import type { Stripe } from '../../src/platform/stripe';
 import type { PaymentOutcome } from '../../workflows/reservation/contract';
 import type { AppEnv, RouteDeps } from '../env';
-import { problemResponse } from '../schemas/problem';
+import { json } from '../schemas/http';
+import { problems } from '../schemas/problem';
+import { routesOf } from './route';
+
+const route = routesOf('payments');
 
 const paymentIntentEvents = new Set([
   'payment_intent.succeeded',
@@ -38,23 +42,17 @@ export function webhookRoutes(deps: Pick<RouteDeps, 'config' | 'pool' | 'stripe'
   }
 
   app.openapi(
-    createRoute({
-      method: 'post',
-      path: '/v1/webhooks/stripe',
-      tags: ['payments'],
+    route('post', '/v1/webhooks/stripe', {
       summary: "Stripe's webhook (signed with STRIPE_WEBHOOK_SECRET)",
       request: {
         headers: z.object({ 'stripe-signature': z.string({ error: 'header is required' }).min(1) }),
       },
       responses: {
-        200: {
-          description: 'processed (or a duplicate delivery)',
-          content: {
-            'application/json': { schema: z.object({ received: z.boolean(), outcome: z.string() }) },
-          },
-        },
-        ...problemResponse(400, 'WEBHOOK_SIGNATURE_INVALID'),
-        ...problemResponse(503, 'webhooks are not configured'),
+        200: json(
+          z.object({ received: z.boolean(), outcome: z.string() }),
+          'processed (or a duplicate delivery)',
+        ),
+        ...problems({ 400: 'WEBHOOK_SIGNATURE_INVALID', 503: 'webhooks are not configured' }),
       },
     }),
     async (c) => {

@@ -28,6 +28,21 @@ const futureTime = z.iso
   .datetime({ offset: true, error: 'must be an ISO 8601 date-time with a time zone' })
   .refine((value) => Date.parse(value) > Date.now(), 'must be in the future');
 
+/** Flags each item whose id repeats an earlier one's, at `[field, index, 'id']`. */
+function flagRepeatedIds(ctx: z.RefinementCtx, items: { id: string }[], field: string, what: string): void {
+  const seen = new Set<string>();
+  items.forEach((item, index) => {
+    if (seen.has(item.id)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [field, index, 'id'],
+        message: `${what} id ${item.id} is repeated`,
+      });
+    }
+    seen.add(item.id);
+  });
+}
+
 const RowSchema = z
   .object({
     id: layoutId,
@@ -58,19 +73,7 @@ const SectionSchema = z
     rows: z.array(RowSchema).min(1).max(eventLimits.maxRowsPerSection),
   })
   .strict()
-  .superRefine((section, ctx) => {
-    const seen = new Set<string>();
-    section.rows.forEach((row, index) => {
-      if (seen.has(row.id)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['rows', index, 'id'],
-          message: `row id ${row.id} is repeated`,
-        });
-      }
-      seen.add(row.id);
-    });
-  })
+  .superRefine((section, ctx) => flagRepeatedIds(ctx, section.rows, 'rows', 'row'))
   .openapi('EventSection');
 
 export const EventCreateSchema = z
@@ -99,19 +102,11 @@ export const EventCreateSchema = z
   })
   .strict()
   .superRefine((event, ctx) => {
-    const seen = new Set<string>();
+    flagRepeatedIds(ctx, event.sections, 'sections', 'section');
     let total = 0;
-    event.sections.forEach((section, index) => {
-      if (seen.has(section.id)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['sections', index, 'id'],
-          message: `section id ${section.id} is repeated`,
-        });
-      }
-      seen.add(section.id);
+    for (const section of event.sections) {
       for (const row of section.rows) total += typeof row.seats === 'number' ? row.seats : row.seats.length;
-    });
+    }
     if (total > eventLimits.maxTotalSeats) {
       ctx.addIssue({
         code: 'custom',
@@ -154,14 +149,15 @@ const eventFields = {
 
 export const EventSummarySchema = z.object(eventFields).openapi('EventSummary');
 
+/** What every read of a section starts with; the event adds its rows, availability its counts. */
+const sectionFields = { id: z.string(), name: z.string(), price: z.number().int() };
+
 export const EventSchema = z
   .object({
     ...eventFields,
     sections: z.array(
       z.object({
-        id: z.string(),
-        name: z.string(),
-        price: z.number().int(),
+        ...sectionFields,
         seatCount: z.number().int(),
         rows: z.array(z.object({ id: z.string(), seats: z.union([z.number().int(), z.array(z.string())]) })),
       }),
@@ -216,9 +212,7 @@ export const AvailabilitySchema = z
     eventId: z.string(),
     sections: z.array(
       z.object({
-        id: z.string(),
-        name: z.string(),
-        price: z.number().int(),
+        ...sectionFields,
         available: z.number().int(),
         held: z.number().int(),
         sold: z.number().int(),

@@ -12,9 +12,12 @@ export const ProblemSchema = z
   .catchall(z.unknown())
   .openapi('Problem');
 
-/** The `responses` entry for an error status, e.g. `...problemResponse(404, 'EVENT_NOT_FOUND')`. */
-export function problemResponse(status: number, description: string) {
-  return {
-    [status]: { description, content: { 'application/problem+json': { schema: ProblemSchema } } },
-  } as const;
+/** A route's error responses by status, e.g. `...problems({ 404: 'EVENT_NOT_FOUND', 429: 'RATE_LIMITED' })`. */
+export function problems(descriptions: Record<number, string>) {
+  return Object.fromEntries(
+    Object.entries(descriptions).map(([status, description]) => [
+      status,
+      { description, content: { 'application/problem+json': { schema: ProblemSchema } } },
+    ]),
+  );
 }

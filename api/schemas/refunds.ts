@@ -1,6 +1,7 @@
 // Owns the request and response schemas of refunds: they validate requests and document the OpenAPI
 // contract from one source.
 import { z } from '@hono/zod-openapi';
+import { idempotencyKeyHeaders } from './http';
 
 /** Larger than any order we sell; keeps amounts well inside a JS integer and Postgres bigint. */
 const maxRefundAmount = 1_000_000_000_000;
@@ -41,14 +42,7 @@ export const RefundSchema = z
   .openapi('Refund');
 
 /** The refund request's key: the same key returns the same refund. */
-export const RefundHeaders = z.object({
-  'idempotency-key': z
-    .string({ error: 'header is required' })
-    .min(1)
-    .max(255)
-    // The parameter's name must match the header's key as the validator reads it (lower case).
-    .openapi({ param: { name: 'idempotency-key', in: 'header' }, example: 'ticket-4711-refund' }),
-});
+export const RefundHeaders = idempotencyKeyHeaders('ticket-4711-refund');
 
 export const RefundParams = z.object({
   id: z

@@ -3,6 +3,7 @@
 import { z } from '@hono/zod-openapi';
 import { seatRequestLimits } from '../../src/inventory/seats';
 import { reservationStatuses } from '../../workflows/reservation/contract';
+import { idempotencyKeyHeaders } from './http';
 
 // The seat store's bounds, not a copy of them; the event's maxSeatsPerBuyer is usually lower than maxSeats.
 const { maxSeats, maxSeatIdLength } = seatRequestLimits;
@@ -39,13 +40,8 @@ export const ReservationCreateSchema = z
     example: { seatIds: ['A-1-1', 'A-1-2'] },
   });
 
-export const IdempotencyHeaders = z.object({
-  'idempotency-key': z
-    .string({ error: 'header is required' })
-    .min(1)
-    .max(255)
-    .openapi({ param: { name: 'idempotency-key', in: 'header' }, example: 'checkout-7f3a' }),
-});
+/** The hold's and the confirm's key: a retry with the same key joins the first request. */
+export const IdempotencyHeaders = idempotencyKeyHeaders('checkout-7f3a');
 
 export const ReservationSchema = z
   .object({
