@@ -1,6 +1,8 @@
 // Owns the verification of a PaymentIntent someone else brought (support's forceConfirm, a late
-// webhook): accepted only if the gateway says it succeeded for exactly this amount and currency and it
-// pays for no other reservation; then recorded in the payments audit.
+// webhook): accepted only if the gateway says it succeeded for exactly this amount and currency, nothing
+// of it was refunded, it was made for this reservation (or support adopts it explicitly) and it pays for
+// no other reservation; then recorded in the payments audit.
+import type Stripe from 'stripe';
 import * as payments from '../../src/payments/payments';
 import { pgErrorCodes } from '../../src/platform/db';
 import { chargeIdempotencyKey } from './charge';
@@ -17,14 +19,19 @@ export interface VerifyInput {
   amount: number;
   currency: string;
   reservationId: string;
+  /**
+   * Support's explicit choice to sell with a PaymentIntent made outside the checkout (it carries none of
+   * our metadata); without it such a payment is refused.
+   */
+  adoptForeignPayment?: boolean;
 }
 
 export function createVerifyActivity({ pool, stripe, log }: PaymentActivityDeps) {
   return { verifyPayment };
 
   /**
-   * Support's forceConfirm: accepts a PaymentIntent only if the gateway says it succeeded for exactly
-   * this amount and currency and it doesn't already pay for another reservation; records it.
+   * Accepts a PaymentIntent only if the gateway says it succeeded for exactly this amount and currency,
+   * none of it was refunded, it is this reservation's (or adopted) and pays for no other; records it.
    */
   async function verifyPayment(input: VerifyInput): Promise<{ paymentIntentId: string }> {
     const intent = await retrieveIntent(stripe, input.paymentIntentId);
@@ -38,9 +45,21 @@ export function createVerifyActivity({ pool, stripe, log }: PaymentActivityDeps)
           `the reservation costs ${input.amount} ${input.currency.toUpperCase()}`,
       );
     }
+    const refunded = await refundedAmount(intent.id);
+    if (refunded > 0) {
+      throw notVerified(
+        `PaymentIntent ${intent.id} has ${refunded} ${intent.currency.toUpperCase()} refunded; it can't pay for tickets`,
+      );
+    }
     const owner = intent.metadata?.reservationId;
     if (owner && owner !== input.reservationId) {
       throw notVerified(`PaymentIntent ${intent.id} was made for reservation ${owner}`);
+    }
+    if (!owner && !input.adoptForeignPayment) {
+      throw notVerified(
+        `PaymentIntent ${intent.id} was not made by the checkout (no reservation in its metadata); ` +
+          'support can adopt it explicitly with adoptForeignPayment',
+      );
     }
     const other = (await payments.findPaymentsByIntent(pool, intent.id)).find(
       (row) => row.reservationId !== input.reservationId,
@@ -70,4 +89,17 @@ export function createVerifyActivity({ pool, stripe, log }: PaymentActivityDeps)
     log.info({ ...input }, 'payment verified with the gateway');
     return { paymentIntentId: intent.id };
   }
+
+  /** What was (or is being) given back of a PaymentIntent: every refund that has not failed or been canceled. */
+  async function refundedAmount(paymentIntentId: string): Promise<number> {
+    let total = 0;
+    for await (const refund of stripe.refunds.list({ payment_intent: paymentIntentId, limit: 100 })) {
+      if (!refundGivesNothingBack(refund.status)) total += refund.amount;
+    }
+    return total;
+  }
+}
+
+function refundGivesNothingBack(status: Stripe.Refund['status']): boolean {
+  return status === 'failed' || status === 'canceled';
 }

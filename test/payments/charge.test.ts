@@ -295,7 +295,7 @@ describe('payment activities: charge, reconcile, verify, cancel', () => {
       ]);
     });
 
-    it('records a payment made outside the checkout as attempt 0', async () => {
+    it('refuses a payment made outside the checkout unless support adopts it, then records it as attempt 0', async () => {
       const reservation = await createReservation(pool);
       const outside = await stripe.paymentIntents.create({
         amount: 1000,
@@ -303,13 +303,18 @@ describe('payment activities: charge, reconcile, verify, cancel', () => {
         payment_method: 'pm_card_visa',
         confirm: true,
       });
-
-      await activities.verifyPayment({
+      const input = {
         paymentIntentId: outside.id,
         amount: 1000,
         currency: 'EUR',
         reservationId: reservation.reservationId,
-      });
+      };
+
+      const refused = asFailure(await failureOf(activities.verifyPayment(input)));
+      expect(refused).toMatchObject({ type: 'PAYMENT_NOT_VERIFIED', nonRetryable: true });
+      expect(await findPaymentsByReservation(pool, reservation.reservationId)).toEqual([]);
+
+      await activities.verifyPayment({ ...input, adoptForeignPayment: true });
 
       expect(await findPaymentsByReservation(pool, reservation.reservationId)).toEqual([
         expect.objectContaining({
@@ -319,6 +324,31 @@ describe('payment activities: charge, reconcile, verify, cancel', () => {
           paymentIntentId: outside.id,
         }),
       ]);
+    });
+
+    it('rejects a PaymentIntent that was refunded, in full or in part', async () => {
+      for (const refunded of [1000, 1]) {
+        const reservation = await createReservation(pool);
+        const { paymentIntentId } = await activities.chargePayment(
+          chargeInput(reservation, 1, 'pm_card_visa'),
+        );
+        await stripe.refunds.create({ payment_intent: paymentIntentId, amount: refunded });
+
+        const failure = asFailure(
+          await failureOf(
+            activities.verifyPayment({
+              paymentIntentId,
+              amount: 1000,
+              currency: 'EUR',
+              reservationId: reservation.reservationId,
+            }),
+          ),
+        );
+        expect(failure, `refunded ${refunded}`).toMatchObject({
+          type: 'PAYMENT_NOT_VERIFIED',
+          nonRetryable: true,
+        });
+      }
     });
 
     it('rejects a wrong amount or currency, an unfinished or unknown PaymentIntent, and one paying another reservation', async () => {

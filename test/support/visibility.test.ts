@@ -224,7 +224,7 @@ describe('support visibility and actions', () => {
     expect(intents.map((intent) => intent.status)).toEqual(['canceled']);
   });
 
-  it('confirms with a payment Stripe says succeeded via a CLI forceConfirm (buyer charged, no ticket)', async () => {
+  it('confirms with a payment made outside the checkout via a CLI forceConfirm that adopts it (buyer charged, no ticket)', async () => {
     const view = await statusFromCli(heldElsewhere);
     // The buyer paid outside the checkout (say, a payment link support sent): Stripe has the money.
     const intent = await stack.stripe.paymentIntents.create({
@@ -236,18 +236,20 @@ describe('support visibility and actions', () => {
     });
     expect(intent.status).toBe('succeeded');
 
-    await signalFromCli(heldElsewhere, 'forceConfirm', {
-      reason: 'paid by payment link',
-      operator: 'ana',
-      paymentIntentId: intent.id,
-    });
+    const request = { reason: 'paid by payment link', operator: 'ana', paymentIntentId: intent.id };
+    // It carries none of the checkout's metadata: refused unless support adopts it explicitly.
+    await signalFromCli(heldElsewhere, 'forceConfirm', request);
+    await signalFromCli(heldElsewhere, 'forceConfirm', { ...request, adoptForeignPayment: true });
 
     await expect.poll(async () => (await statusFromCli(heldElsewhere)).status).toBe('CONFIRMED');
     const after = await statusFromCli(heldElsewhere);
-    expect(after.supportActions?.at(-1)).toMatchObject({
-      action: 'forceConfirm',
-      outcome: `confirmed with ${intent.id}`,
-    });
+    expect(after.supportActions?.slice(-2)).toMatchObject([
+      { action: 'forceConfirm', outcome: expect.stringMatching(/^rejected: .*adoptForeignPayment/) },
+      {
+        action: 'forceConfirm',
+        outcome: `confirmed with ${intent.id}, adopted by support as a payment made outside the checkout`,
+      },
+    ]);
     const order = await stack.call('GET', `/v1/orders/${after.orderId}`, support);
     expect(order.body).toMatchObject({ status: 'PAID', paymentIntentId: intent.id, amount: 3000 });
     await expectListed(`PaymentIntentId = '${intent.id}'`, [heldElsewhere]);

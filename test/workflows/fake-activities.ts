@@ -135,8 +135,12 @@ export function createFakeActivities(overrides: Partial<FakeScript> = {}) {
       }
       return { status: 'not_found' as const };
     },
-    async verifyPayment(input: { paymentIntentId: string; amount: number }) {
+    async verifyPayment(input: { paymentIntentId: string; amount: number; adoptForeignPayment?: boolean }) {
       record('verifyPayment', input);
+      // `pi_foreign...`: a payment made outside the checkout, accepted only when support adopts it.
+      if (input.paymentIntentId.startsWith('pi_foreign') && input.adoptForeignPayment) {
+        return { paymentIntentId: input.paymentIntentId };
+      }
       if (!input.paymentIntentId.startsWith('pi_ok')) {
         throw new DomainError('PAYMENT_NOT_VERIFIED', `${input.paymentIntentId} has not succeeded`);
       }

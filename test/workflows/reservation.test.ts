@@ -374,6 +374,19 @@ describe('reservation workflow', () => {
     expect(state.orderId).toMatch(/^ord_/);
   });
 
+  it('force-confirms with a payment made outside the checkout only when support adopts it, noted in the record', async () => {
+    const { view } = await hold(['R-1-1']);
+    const request = { reason: 'paid by payment link', operator: 'sam', paymentIntentId: 'pi_foreign_1' };
+    await handle(view.id).signal(forceConfirmSignal, request);
+    await handle(view.id).signal(forceConfirmSignal, { ...request, adoptForeignPayment: true });
+    const result = await handle(view.id).result();
+    expect(result.status).toBe('CONFIRMED');
+    expect(result.supportActions?.map((action) => action.outcome)).toEqual([
+      expect.stringMatching(/^rejected: /),
+      'confirmed with pi_foreign_1, adopted by support as a payment made outside the checkout',
+    ]);
+  });
+
   it('ends FAILED and releases the seats after the last allowed decline', async () => {
     const { view } = await hold(['N-1-1']);
     for (let attempt = 1; attempt <= 3; attempt++) {

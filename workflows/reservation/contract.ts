@@ -68,6 +68,11 @@ export interface SupportRequest {
 
 export interface ForceConfirmRequest extends SupportRequest {
   paymentIntentId: string;
+  /**
+   * Sell with a PaymentIntent made outside the checkout (none of our metadata, e.g. a payment link):
+   * support's explicit choice, noted in the reservation's record. Without it such a payment is refused.
+   */
+  adoptForeignPayment?: boolean;
 }
 
 export interface ExtendHoldRequest extends SupportRequest {

@@ -128,7 +128,12 @@ export function registerMessageHandlers(state: ReservationState): void {
   setHandler(forceConfirmSignal, (request) => {
     state.commands.push({
       kind: 'forceConfirm',
-      request: { ...supportRequest(request), paymentIntentId: String(request?.paymentIntentId ?? '') },
+      request: {
+        ...supportRequest(request),
+        paymentIntentId: String(request?.paymentIntentId ?? ''),
+        // Only a literal true adopts: a hand-typed "false" or "yes" must not sell with a stranger's payment.
+        ...(request?.adoptForeignPayment === true && { adoptForeignPayment: true }),
+      },
     });
   });
   setHandler(extendHoldSignal, (request) => {

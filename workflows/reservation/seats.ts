@@ -109,11 +109,15 @@ export async function acceptPayment(state: ReservationState, steps: Steps, payme
   await completeSale(state, steps, paymentIntentId, 'payment-webhook');
 }
 
-/** Whether Stripe confirms `paymentIntentId` succeeded for this reservation's amount and currency. */
+/**
+ * Whether Stripe confirms `paymentIntentId` succeeded, unrefunded, for this reservation's amount and
+ * currency; one made outside the checkout only when support adopts it (`adoptForeignPayment`).
+ */
 export async function verifyPayment(
   state: ReservationState,
   steps: Steps,
   paymentIntentId: string,
+  options: { adoptForeignPayment?: boolean } = {},
 ): Promise<{ verified: true } | { verified: false; message: string }> {
   const { view } = state;
   try {
@@ -122,6 +126,7 @@ export async function verifyPayment(
       amount: view.amount,
       currency: view.currency,
       reservationId: view.id,
+      ...(options.adoptForeignPayment && { adoptForeignPayment: true }),
     });
     return { verified: true };
   } catch (error) {

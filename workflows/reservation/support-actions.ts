@@ -40,14 +40,20 @@ export async function forceConfirm(
     state.publish(view.status, view.reason);
     return;
   }
-  const check = await verifyPayment(state, steps, request.paymentIntentId);
+  const check = await verifyPayment(state, steps, request.paymentIntentId, {
+    adoptForeignPayment: request.adoptForeignPayment,
+  });
   if (!check.verified) {
     state.noteSupportAction('forceConfirm', request, `rejected: ${check.message}`);
     state.publish(view.status, view.reason);
     return;
   }
   state.notePayment({ paymentIntentId: request.paymentIntentId });
-  state.noteSupportAction('forceConfirm', request, `confirmed with ${request.paymentIntentId}`);
+  state.noteSupportAction(
+    'forceConfirm',
+    request,
+    `confirmed with ${request.paymentIntentId}${request.adoptForeignPayment ? ', adopted by support as a payment made outside the checkout' : ''}`,
+  );
   await completeSale(state, steps, request.paymentIntentId, request.operator);
 }
 
