@@ -1,6 +1,6 @@
 // Owns the event endpoints: organizers create events; anyone lists them, reads one, its cached seat map
 // and its per-section availability.
-import { OpenAPIHono } from '@hono/zod-openapi';
+import { OpenAPIHono, type z } from '@hono/zod-openapi';
 import { DomainError } from '../../src/errors';
 import { createEvent, getEvent, listEvents } from '../../src/inventory/events';
 import { secured } from '../auth';
@@ -73,16 +73,28 @@ export function eventRoutes(deps: Pick<RouteDeps, 'config' | 'pool' | 'seatMap'>
     },
   );
 
-  app.openapi(
-    route('get', '/v1/events/{eventId}', {
-      summary: 'An event with its sections',
-      request: { params: EventIdParams },
-      responses: { 200: json(EventSchema, 'the event'), ...eventMissing },
-    }),
-    async (c) => {
-      const { eventId } = c.req.valid('param');
-      return c.json(found(eventId, await getEvent(deps.pool, eventId)), 200);
-    },
+  /** A read of one event's data: what `read` finds, or 404 EVENT_NOT_FOUND. */
+  function eventRead<S extends z.ZodType>(
+    path: `/v1/events/{eventId}${string}`,
+    summary: string,
+    answer: ReturnType<typeof json<S>>,
+    read: (eventId: string) => Promise<z.input<S> | undefined>,
+  ) {
+    app.openapi(
+      route('get', path, {
+        summary,
+        request: { params: EventIdParams },
+        responses: { 200: answer, ...eventMissing },
+      }),
+      async (c) => {
+        const { eventId } = c.req.valid('param');
+        return c.json(found(eventId, await read(eventId)), 200);
+      },
+    );
+  }
+
+  eventRead('/v1/events/{eventId}', 'An event with its sections', json(EventSchema, 'the event'), (eventId) =>
+    getEvent(deps.pool, eventId),
   );
 
   app.openapi(
@@ -101,16 +113,11 @@ export function eventRoutes(deps: Pick<RouteDeps, 'config' | 'pool' | 'seatMap'>
     },
   );
 
-  app.openapi(
-    route('get', '/v1/events/{eventId}/availability', {
-      summary: 'Available, held and sold seats per section (cached)',
-      request: { params: EventIdParams },
-      responses: { 200: json(AvailabilitySchema, 'counts per section'), ...eventMissing },
-    }),
-    async (c) => {
-      const { eventId } = c.req.valid('param');
-      return c.json(found(eventId, await deps.seatMap.availability(eventId)), 200);
-    },
+  eventRead(
+    '/v1/events/{eventId}/availability',
+    'Available, held and sold seats per section (cached)',
+    json(AvailabilitySchema, 'counts per section'),
+    (eventId) => deps.seatMap.availability(eventId),
   );
 
   return app;
