@@ -25,7 +25,7 @@ import {
 } from '../../workflows/reservation/contract';
 import { BuyerId, EventId, ReservationStatus } from '../../workflows/search-attributes';
 import { type Settled, withinBudget } from './budget';
-import { domainErrorFrom, rethrowAsDomainError, unlessMissing } from './temporal-errors';
+import { domainErrorFrom, unlessMissing } from './temporal-errors';
 
 type Status = ReservationView['status'];
 
@@ -187,7 +187,7 @@ export function createCheckout({ temporal, config, pool }: CheckoutDeps) {
           // A finished reservation (REJECTED_DUPLICATE) is read, so a retried POST gets the same answer.
           if (error instanceof WorkflowExecutionAlreadyStartedError)
             return readFinished(reservationId, fingerprint);
-          return rethrowAsDomainError('reservation')(error);
+          throw domainErrorFrom(error, 'reservation') ?? error;
         })
         .then(throwIfRejected);
       const outcome = await withinBudget(held, config.apiWaitMs);
