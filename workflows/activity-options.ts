@@ -22,3 +22,8 @@ export function gatewayCall(taskQueue: string): ActivityOptions {
     retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s' },
   };
 }
+
+/** A preset with the summary that names its step in the Temporal UI. */
+export function step<T extends ActivityOptions | LocalActivityOptions>(options: T, summary: string): T {
+  return { ...options, summary };
+}

@@ -5,7 +5,7 @@ import { log, proxyActivities } from '@temporalio/workflow';
 import type { InventoryActivities } from '../../activities/inventory';
 import type { OrderActivities } from '../../activities/orders';
 import type { PaymentActivities } from '../../activities/payments';
-import { gatewayCall, inventoryStep, mustComplete } from '../activity-options';
+import { gatewayCall, inventoryStep, mustComplete, step } from '../activity-options';
 import { businessFailure, domainCodeOf } from '../failures';
 import { orderIdFor } from '../reservation/contract';
 import type { LatePaymentInput, LatePaymentOutcome } from './contract';
@@ -15,27 +15,15 @@ export async function settleLatePayment(
   input: LatePaymentInput,
   context: { alreadySoldWith?: string } = {},
 ): Promise<LatePaymentOutcome> {
-  const { loadReservation } = proxyActivities<OrderActivities>({
-    ...mustComplete,
-    summary: 'load reservation',
-  });
-  const { completeSale } = proxyActivities<OrderActivities>({
-    ...mustComplete,
-    summary: 'commit seats, create order',
-  });
-  const { holdSeats } = proxyActivities<InventoryActivities>({
-    ...inventoryStep,
-    summary: 'hold the seats again',
-  });
-  const { refundPayment } = proxyActivities<PaymentActivities>({
-    ...mustComplete,
-    taskQueue: input.paymentTaskQueue,
-    summary: 'refund the late charge',
-  });
-  const gateway = proxyActivities<PaymentActivities>({
-    ...gatewayCall(input.paymentTaskQueue),
-    summary: 'verify payment with Stripe',
-  });
+  const { loadReservation } = proxyActivities<OrderActivities>(step(mustComplete, 'load reservation'));
+  const { completeSale } = proxyActivities<OrderActivities>(step(mustComplete, 'commit seats, create order'));
+  const { holdSeats } = proxyActivities<InventoryActivities>(step(inventoryStep, 'hold the seats again'));
+  const { refundPayment } = proxyActivities<PaymentActivities>(
+    step({ ...mustComplete, taskQueue: input.paymentTaskQueue }, 'refund the late charge'),
+  );
+  const gateway = proxyActivities<PaymentActivities>(
+    step(gatewayCall(input.paymentTaskQueue), 'verify payment with Stripe'),
+  );
 
   const reservation = await loadReservation({ reservationId: input.reservationId });
   if (!reservation) {
