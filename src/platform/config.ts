@@ -9,8 +9,12 @@
 //   TEMPORAL_PAYMENT_TASK_QUEUE  boxoffice-payments (payment activities, globally rate limited)
 //   TEMPORAL_API_KEY             (optional) API key for Temporal Cloud; implies TLS
 //   TEMPORAL_TLS                 (optional) "true" to dial Temporal over TLS
-//   AUTH_JWT_SECRET              required, >= 16 chars; HS256 secret for bearer tokens
-//   TICKET_SIGNING_SECRET        (optional) secret for ticket codes; defaults to AUTH_JWT_SECRET
+//   NODE_ENV                     (optional) "production" refuses the public development secrets below
+//   AUTH_JWT_SECRET              >= 16 chars; HS256 secret for bearer tokens (this or AUTH_JWKS_URL)
+//   AUTH_JWKS_URL                an identity provider's JWKS (RS256/EdDSA tokens) instead of AUTH_JWT_SECRET
+//   AUTH_JWT_ISSUER              checked against `iss` when set; required with AUTH_JWKS_URL
+//   AUTH_JWT_AUDIENCE            checked against `aud` when set; required with AUTH_JWKS_URL
+//   TICKET_SIGNING_SECRET        >= 16 chars, not AUTH_JWT_SECRET; signs ticket codes (dev default)
 //   STRIPE_SECRET_KEY            required; sk_test_... or sk_live_...
 //   STRIPE_API_URL               (optional) override of Stripe's API base URL (stripe-mock, fault fixture)
 //   STRIPE_WEBHOOK_SECRET        (optional) whsec_... to verify webhooks; webhooks are refused without it
@@ -18,6 +22,7 @@
 //   PAYMENT_WINDOW_SECONDS       300; how long a confirm may keep the seats held while paying
 //   PAYMENT_ATTEMPT_TIMEOUT_SECONDS 30; workflow timer around one payment attempt
 //   MAX_PAYMENT_ATTEMPTS         3; card attempts per reservation before it is released
+//   HOLD_GRACE_SECONDS           120; a held seat whose lease (held_until) lapsed longer ago is back on sale
 //   API_WAIT_MS                  5000; how long the API waits on a hold or confirm before answering 202
 //   PORT                         3000
 //   LOG_LEVEL                    info (fatal|error|warn|info|debug|trace|silent)
@@ -39,6 +44,19 @@ const urlWithProtocol = (protocols: string[]) =>
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
+/**
+ * The public development values (`npm run dev`, the tests' defaults): anyone can read them here, so
+ * they are refused with NODE_ENV=production or a live Stripe key.
+ */
+export const devSecrets = {
+  AUTH_JWT_SECRET: 'dev-secret-change-me-please',
+  TICKET_SIGNING_SECRET: 'dev-ticket-secret-change-me-please',
+  STRIPE_WEBHOOK_SECRET: 'whsec_boxoffice_dev',
+} as const;
+
+/** How long past its lease a held seat stays off sale when no workflow releases it (HOLD_GRACE_SECONDS). */
+export const defaultHoldGraceSeconds = 120;
+
 const envSchema = z.object({
   DATABASE_URL: urlWithProtocol(['postgres:', 'postgresql:']).default(
     'postgres://postgres@127.0.0.1:5432/boxoffice',
@@ -53,8 +71,16 @@ const envSchema = z.object({
   TEMPORAL_PAYMENT_TASK_QUEUE: z.string().min(1).default('boxoffice-payments'),
   TEMPORAL_API_KEY: z.string().min(1).optional(),
   TEMPORAL_TLS: z.enum(['true', 'false']).optional(),
-  AUTH_JWT_SECRET: z.string({ error: 'is required' }).min(16, 'must be at least 16 characters'),
-  TICKET_SIGNING_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  NODE_ENV: z.string().optional(),
+  // Whether one of AUTH_JWT_SECRET and AUTH_JWKS_URL is given is checked with the other keys below.
+  AUTH_JWT_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  AUTH_JWKS_URL: urlWithProtocol(['https:', 'http:']).optional(),
+  AUTH_JWT_ISSUER: z.string().min(1).optional(),
+  AUTH_JWT_AUDIENCE: z.string().min(1).optional(),
+  TICKET_SIGNING_SECRET: z
+    .string()
+    .min(16, 'must be at least 16 characters')
+    .default(devSecrets.TICKET_SIGNING_SECRET),
   STRIPE_SECRET_KEY: z
     .string({ error: 'is required' })
     .regex(/^(sk|rk)_(test|live)_\w+$/, 'must look like sk_test_... or sk_live_...'),
@@ -64,10 +90,25 @@ const envSchema = z.object({
   PAYMENT_WINDOW_SECONDS: positiveInt(300),
   PAYMENT_ATTEMPT_TIMEOUT_SECONDS: positiveInt(30),
   MAX_PAYMENT_ATTEMPTS: positiveInt(3),
+  HOLD_GRACE_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(86_400, 'must be at most 86400 (a day)')
+    .default(defaultHoldGraceSeconds),
   API_WAIT_MS: positiveInt(5000),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   LOG_LEVEL: z.enum(logLevels).default('info'),
 });
+
+/**
+ * Where bearer tokens' keys come from: a shared HS256 secret, or an identity provider's published keys.
+ * `iss` and `aud` are checked when given (always given with a JWKS).
+ */
+export type AuthConfig = { issuer?: string; audience?: string } & (
+  | { jwtSecret: string; jwksUrl?: undefined }
+  | { jwtSecret?: undefined; jwksUrl: string }
+);
 
 export interface Config {
   databaseUrl: string;
@@ -80,7 +121,8 @@ export interface Config {
     apiKey?: string;
     tls: boolean;
   };
-  auth: { jwtSecret: string };
+  auth: AuthConfig;
+  /** Signs ticket codes; never the bearer-token secret, so neither key can stand in for the other. */
   ticketSigningSecret: string;
   stripe: { secretKey: string; apiUrl?: string; webhookSecret?: string };
   payments: {
@@ -89,6 +131,11 @@ export interface Config {
     attemptTimeoutSeconds: number;
     maxAttempts: number;
   };
+  /**
+   * Seconds past its lease (held_until) after which a held seat is available again: the backstop for a
+   * checkout whose workflow vanished (terminated, lost) and will never release it.
+   */
+  holdGraceSeconds: number;
   apiWaitMs: number;
   port: number;
   logLevel: (typeof logLevels)[number];
@@ -101,15 +148,60 @@ export class ConfigError extends Error {
   }
 }
 
+/** Exactly one source of token keys, and with an identity provider the claims that tell its tokens apart. */
+function authProblems(env: Record<string, string | undefined>): string[] {
+  const { AUTH_JWT_SECRET: secret, AUTH_JWKS_URL: jwksUrl, TICKET_SIGNING_SECRET: ticketKey } = env;
+  const problems: string[] = [];
+  if (secret === undefined && jwksUrl === undefined) {
+    problems.push('AUTH_JWT_SECRET is required (or AUTH_JWKS_URL for tokens from an identity provider)');
+  }
+  if (secret !== undefined && jwksUrl !== undefined) {
+    problems.push('set only one of AUTH_JWT_SECRET and AUTH_JWKS_URL (a shared secret or an identity provider)');
+  }
+  if (jwksUrl !== undefined) {
+    // An identity provider signs tokens for many applications: without both checks any of them would pass.
+    for (const name of ['AUTH_JWT_ISSUER', 'AUTH_JWT_AUDIENCE']) {
+      if (env[name] === undefined) problems.push(`${name} is required with AUTH_JWKS_URL`);
+    }
+  }
+  if (secret !== undefined && ticketKey === secret) {
+    problems.push('TICKET_SIGNING_SECRET must differ from AUTH_JWT_SECRET');
+  }
+  return problems;
+}
+
+/** The public development values, refused where real money or real users are at stake. */
+function devSecretProblems(env: Record<string, string | undefined>): string[] {
+  const why =
+    env.NODE_ENV === 'production'
+      ? 'NODE_ENV=production'
+      : /^(sk|rk)_live_/.test(env.STRIPE_SECRET_KEY ?? '')
+        ? 'a live Stripe key'
+        : undefined;
+  if (!why) return [];
+  const problems = Object.entries(devSecrets)
+    .filter(([name, value]) => env[name] === value)
+    .map(([name]) => `${name} is the public development value, refused with ${why}: set a secret of your own`);
+  if (env.TICKET_SIGNING_SECRET === undefined) {
+    problems.push(`TICKET_SIGNING_SECRET is required with ${why} (its default is the public development value)`);
+  }
+  return problems;
+}
+
 /** Reads and validates the environment; throws one ConfigError naming every bad or missing variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // Empty strings count as unset so `FOO=` in a shell or .env falls back to the default.
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
   const parsed = envSchema.safeParse(present);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`));
-  }
+  // Checks across variables read the raw values, so they are reported even when another variable is bad.
+  const problems = [
+    ...(parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`)),
+    ...authProblems(present),
+    ...devSecretProblems(present),
+  ];
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const e = parsed.data;
+  const claims = { issuer: e.AUTH_JWT_ISSUER, audience: e.AUTH_JWT_AUDIENCE };
   return {
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
@@ -121,8 +213,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       apiKey: e.TEMPORAL_API_KEY,
       tls: e.TEMPORAL_TLS === 'true' || e.TEMPORAL_API_KEY !== undefined,
     },
-    auth: { jwtSecret: e.AUTH_JWT_SECRET },
-    ticketSigningSecret: e.TICKET_SIGNING_SECRET ?? e.AUTH_JWT_SECRET,
+    auth: e.AUTH_JWKS_URL
+      ? { jwksUrl: e.AUTH_JWKS_URL, ...claims }
+      : { jwtSecret: e.AUTH_JWT_SECRET as string, ...claims },
+    ticketSigningSecret: e.TICKET_SIGNING_SECRET,
     stripe: {
       secretKey: e.STRIPE_SECRET_KEY,
       apiUrl: e.STRIPE_API_URL,
@@ -134,6 +228,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       attemptTimeoutSeconds: e.PAYMENT_ATTEMPT_TIMEOUT_SECONDS,
       maxAttempts: e.MAX_PAYMENT_ATTEMPTS,
     },
+    holdGraceSeconds: e.HOLD_GRACE_SECONDS,
     apiWaitMs: e.API_WAIT_MS,
     port: e.PORT,
     logLevel: e.LOG_LEVEL,
