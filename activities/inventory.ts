@@ -1,10 +1,10 @@
-// Owns the inventory activities the checkout workflow calls: hold, commit, release and extend. Each is
-// idempotent, so Temporal may retry it, and writes the seat map through after Postgres commits.
+// Owns the inventory activities the checkout workflow calls: hold, release, and moving the hold's lease
+// (support's extension, the workflow's deadline). Each is idempotent, so Temporal may retry it, and
+// writes the seat map through after Postgres commits.
 
+import { type MoveLeaseInput, moveLeaseTx } from '../src/inventory/lease';
 import { createSeatMap, type SeatMap } from '../src/inventory/seat-map';
 import {
-  type ExtendHoldInput,
-  extendHoldTx,
   type HoldInput,
   type HoldResult,
   holdSeatsTx,
@@ -12,6 +12,7 @@ import {
   releaseSeatsTx,
   type SeatRequest,
 } from '../src/inventory/seats';
+import type { Config } from '../src/platform/config';
 import type { Pool } from '../src/platform/db';
 import type { Logger } from '../src/platform/logger';
 import type { Redis } from '../src/platform/redis';
@@ -25,10 +26,20 @@ export interface InventoryActivityDeps {
   log: Logger;
   /** Shared with other activities of the process; built from pool, redis and log when absent. */
   seatMap?: SeatMap;
+  /** The lease's grace (HOLD_GRACE_SECONDS); the configuration's default when absent. */
+  config?: Pick<Config, 'holdGraceSeconds'>;
 }
 
 export function createInventoryActivities(deps: InventoryActivityDeps) {
   const seatMap = deps.seatMap ?? createSeatMap(deps);
+  const lease = { graceSeconds: deps.config?.holdGraceSeconds };
+
+  /** Moves the lease of the reservation's held seats, in Postgres and in the seat map. */
+  async function moveLease(input: MoveLeaseInput): Promise<{ seatIds: string[] }> {
+    const { seatIds, changes } = await moveLeaseTx(deps.pool, input, lease);
+    await seatMap.applyChanges(changes);
+    return { seatIds };
+  }
 
   return withDomainFailures({
     /**
@@ -37,7 +48,7 @@ export function createInventoryActivities(deps: InventoryActivityDeps) {
      * UNKNOWN_SEATS, VALIDATION_FAILED.
      */
     async holdSeats(input: HoldInput): Promise<HoldResult> {
-      const { changes, repeat: _repeat, ...hold } = await holdSeatsTx(deps.pool, input);
+      const { changes, repeat: _repeat, ...hold } = await holdSeatsTx(deps.pool, input, lease);
       // A repeat writes the same versions again, which also repairs a write-through a crash cut short.
       await seatMap.applyChanges(changes);
       return hold;
@@ -56,10 +67,14 @@ export function createInventoryActivities(deps: InventoryActivityDeps) {
       return { seatIds };
     },
 
-    /** Moves held_until of the reservation's held seats; the workflow's timer stays the authority. */
-    async extendHold(input: ExtendHoldInput): Promise<{ seatIds: string[] }> {
-      return extendHoldTx(deps.pool, input);
-    },
+    /** Support's extension: moves the seats' lease to the workflow's new deadline. */
+    extendHold: moveLease,
+
+    /**
+     * Keeps the seats' lease in step with the workflow's deadline (the payment window, the retry grace
+     * after a decline). The workflow's timer decides expiry; the lease is the backstop if it vanishes.
+     */
+    syncLease: moveLease,
   });
 }
 

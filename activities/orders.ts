@@ -46,15 +46,22 @@ export function createOrderActivities(deps: { config: Config; pool: Pool; seatMa
       return { ...reservation, order: order && { id: order.id, paymentIntentId: order.paymentIntentId } };
     },
 
-    /** held -> sold and the order with its tickets, all or nothing; SEATS_NOT_HELD when the hold is gone. */
+    /**
+     * held -> sold and the order with its tickets, all or nothing; SEATS_NOT_HELD when the hold is gone
+     * (released, taken, or its lease lapsed beyond the grace while the workflow was away).
+     */
     async completeSale(input: CompleteSaleInput): Promise<{ orderId: string }> {
       const { changes } = await withTransaction(deps.pool, async (client) => {
-        const transition = await commitSeatsTx(client, {
-          reservationId: input.reservationId,
-          orderId: input.orderId,
-          actor: input.actor,
-          seatIds: input.seatIds,
-        });
+        const transition = await commitSeatsTx(
+          client,
+          {
+            reservationId: input.reservationId,
+            orderId: input.orderId,
+            actor: input.actor,
+            seatIds: input.seatIds,
+          },
+          { graceSeconds: deps.config.holdGraceSeconds },
+        );
         await insertOrderTx(client, {
           orderId: input.orderId,
           reservationId: input.reservationId,

@@ -5,6 +5,7 @@
 import pg from 'pg';
 import { DomainError } from '../errors';
 import { pgErrorCodes, type Queryable } from '../platform/db';
+import { graceOf, type LeaseOptions } from './lease';
 
 export type SeatStatus = 'available' | 'held' | 'sold';
 
@@ -15,6 +16,8 @@ export interface SeatChange {
   section: string;
   status: SeatStatus;
   version: number;
+  /** A held seat's lease (held_until, epoch ms): the seat map shows it available once lapsed. */
+  heldUntil?: number;
 }
 
 /** Explicit seats, or best available in one section (adjacent = one row, consecutive positions). */
@@ -61,11 +64,6 @@ export interface VoidInput {
   actor: string;
 }
 
-export interface ExtendHoldInput {
-  reservationId: string;
-  heldUntil: string;
-}
-
 export interface Transition {
   /** The seats this call moved (or, for an idempotent repeat, found already moved), sorted. */
   seatIds: string[];
@@ -82,11 +80,14 @@ interface ChangeRow {
   section_id: string;
   status: SeatStatus;
   version: number;
+  held_until?: Date | null;
 }
 
 function toChange(row: ChangeRow): SeatChange {
   const { event_id: eventId, seat_id: seatId, section_id: section, status, version } = row;
-  return { eventId, seatId, section, status, version };
+  const change: SeatChange = { eventId, seatId, section, status, version };
+  if (status === 'held' && row.held_until) change.heldUntil = row.held_until.getTime();
+  return change;
 }
 
 function invalid(message: string, path: string): DomainError {
@@ -134,7 +135,7 @@ export function checkSeatRequest(request: unknown): SeatRequest {
   return { section, quantity, adjacent: adjacent ?? false };
 }
 
-/** The answer of hold_seats_v2 (migration 0004): parallel arrays, one entry per seat. */
+/** The answer of hold_seats_v3 (migration 0006): parallel arrays, one entry per seat. */
 type HoldOutcome =
   | {
       error?: undefined;
@@ -150,6 +151,10 @@ type HoldOutcome =
       holdSeconds: number;
       heldUntil: string | null;
       repeat: boolean;
+      /** Seats whose lapsed lease this hold ended (held -> available) before taking seats. */
+      lapsedIds?: string[];
+      lapsedSections?: string[];
+      lapsedVersions?: number[];
     }
   | { error: string; [detail: string]: unknown };
 
@@ -186,19 +191,21 @@ function holdRejection(eventId: string, outcome: { error: string; [detail: strin
       return new DomainError('SEATS_UNAVAILABLE', message, details);
     }
     default:
-      return new Error(`hold_seats_v2 answered an unknown error ${error}`);
+      return new Error(`hold_seats_v3 answered an unknown error ${error}`);
   }
 }
 
 /**
- * Holds seats for a reservation: all of them or none, in one statement (the `hold_seats_v2` function of
- * migration 0004). A repeat for the same reservation returns the seats it already owns. With a pool
- * it is its own transaction (retried if Postgres breaks a deadlock between two explicit holds); with a
- * client it joins the caller's, which stays usable after a rejection.
+ * Holds seats for a reservation: all of them or none, in one statement (the `hold_seats_v3` function of
+ * migration 0006), taking seats whose lease lapsed beyond the grace like free ones (the lapse audited).
+ * A repeat for the same reservation returns the seats it already owns. With a pool it is its own
+ * transaction (retried if Postgres breaks a deadlock between two explicit holds); with a client it
+ * joins the caller's, which stays usable after a rejection.
  */
 export async function holdSeatsTx(
   q: Queryable,
   input: HoldInput,
+  options: LeaseOptions = {},
 ): Promise<HoldResult & { changes: SeatChange[]; repeat: boolean }> {
   const request = checkSeatRequest(input.request);
   const explicit = 'seatIds' in request;
@@ -211,17 +218,18 @@ export async function holdSeatsTx(
     explicit ? null : request.quantity,
     explicit ? null : (request.adjacent ?? false),
     input.actor ?? input.buyerId,
+    graceOf(options),
   ];
   const ownTransaction = q instanceof pg.Pool;
   for (let attempt = 1; ; attempt += 1) {
     try {
       const { rows } = await q.query<{ outcome: HoldOutcome }>({
         name: 'inventory.hold',
-        text: 'select hold_seats_v2($1, $2, $3, $4::text[], $5, $6, $7, $8) as outcome',
+        text: 'select hold_seats_v3($1, $2, $3, $4::text[], $5, $6, $7, $8, $9) as outcome',
         values,
       });
       const outcome = rows[0]?.outcome;
-      if (!outcome) throw new Error('hold_seats_v2 returned no row');
+      if (!outcome) throw new Error('hold_seats_v3 returned no row');
       if (outcome.error !== undefined) throw holdRejection(input.eventId, outcome);
       return holdResult(input.eventId, outcome);
     } catch (error) {
@@ -247,43 +255,67 @@ function holdResult(
     }))
     .sort((a, b) => (a.section < b.section ? -1 : a.section > b.section ? 1 : a.place - b.place));
   const seats = held.map((seat) => ({ id: seat.id, price: seat.price }));
+  const heldUntilMs = outcome.heldUntil ? Date.parse(outcome.heldUntil) : undefined;
+  const lapsed: SeatChange[] = (outcome.lapsedIds ?? []).map((seatId, index) => ({
+    eventId,
+    seatId,
+    section: outcome.lapsedSections?.[index] ?? '',
+    status: 'available',
+    version: outcome.lapsedVersions?.[index] ?? 0,
+  }));
   return {
     seats,
     amount: seats.reduce((sum, seat) => sum + seat.price, 0),
     currency: outcome.currency,
     holdSeconds: outcome.holdSeconds,
-    heldUntil: outcome.heldUntil ? new Date(outcome.heldUntil).toISOString() : new Date().toISOString(),
+    heldUntil: heldUntilMs ? new Date(heldUntilMs).toISOString() : new Date().toISOString(),
     repeat: outcome.repeat,
-    changes: held.map((seat) => ({
-      eventId,
-      seatId: seat.id,
-      section: seat.section,
-      status: seat.status,
-      version: seat.version,
-    })),
+    changes: [
+      ...lapsed,
+      ...held.map((seat) => ({
+        eventId,
+        seatId: seat.id,
+        section: seat.section,
+        status: seat.status,
+        version: seat.version,
+        ...(seat.status === 'held' && heldUntilMs && { heldUntil: heldUntilMs }),
+      })),
+    ],
   };
 }
 
 /**
  * Sells a reservation's held seats to an order (held -> sold). Call it inside a transaction: it locks the
  * reservation's seats first. A repeat for the same order is a no-op that returns the same seats; a
- * reservation that holds none of its seats, or not the ones expected, is SEATS_NOT_HELD and nothing
- * changes.
+ * reservation that holds none of its seats, or not the ones expected, or whose lease lapsed beyond the
+ * grace (its seats are on sale again), is SEATS_NOT_HELD and nothing changes.
  */
-export async function commitSeatsTx(client: Queryable, input: CommitInput): Promise<Transition> {
+export async function commitSeatsTx(
+  client: Queryable,
+  input: CommitInput,
+  options: LeaseOptions = {},
+): Promise<Transition> {
   const { reservationId, orderId } = input;
-  const owned = await client.query<ChangeRow & { order_id: string | null }>({
+  const owned = await client.query<ChangeRow & { order_id: string | null; lapsed: boolean }>({
     name: 'inventory.commit.lock',
-    text: `select event_id, seat_id, section_id, status, version, order_id
+    text: `select event_id, seat_id, section_id, status, version, order_id, held_until,
+            coalesce(status = 'held' and held_until < now() - make_interval(secs => $2), false) as lapsed
        from seats
       where reservation_id = $1
       order by event_id, seat_id
         for update`,
-    values: [reservationId],
+    values: [reservationId, graceOf(options)],
   });
   const notHeld = (message: string, details: Record<string, unknown> = {}) =>
     new DomainError('SEATS_NOT_HELD', message, { reservationId, ...details });
   if (owned.rows.length === 0) throw notHeld(`reservation ${reservationId} holds no seats`);
+  const lapsed = owned.rows.filter((row) => row.lapsed);
+  if (lapsed.length > 0) {
+    throw notHeld(
+      `the hold of reservation ${reservationId} lapsed at ${lapsed[0]?.held_until?.toISOString()}: its seats are on sale again`,
+      { seatIds: lapsed.map((row) => row.seat_id) },
+    );
+  }
   const soldElsewhere = owned.rows.filter((row) => row.status === 'sold' && row.order_id !== orderId);
   if (soldElsewhere.length > 0) {
     throw notHeld(`seats of reservation ${reservationId} were sold to another order`, {
@@ -390,19 +422,6 @@ export async function voidSeatsTx(q: Queryable, input: VoidInput): Promise<Trans
   return { seatIds: rows.map((row) => row.seat_id), changes: rows.map(toChange) };
 }
 
-/** Moves held_until of a reservation's held seats (informational: the workflow timer decides expiry). */
-export async function extendHoldTx(q: Queryable, input: ExtendHoldInput): Promise<{ seatIds: string[] }> {
-  const heldUntil = new Date(input.heldUntil);
-  if (Number.isNaN(heldUntil.getTime())) throw invalid('heldUntil must be an ISO 8601 time', 'heldUntil');
-  const { rows } = await q.query<{ seat_id: string }>(
-    `update seats set held_until = $2
-      where reservation_id = $1 and status = 'held'
-     returning seat_id`,
-    [input.reservationId, heldUntil],
-  );
-  return { seatIds: rows.map((row) => row.seat_id).sort() };
-}
-
 /** The committed state of some seats, for refreshing the seat map after a change made elsewhere. */
 export async function readSeatChanges(
   q: Queryable,
@@ -410,7 +429,7 @@ export async function readSeatChanges(
   seatIds: string[],
 ): Promise<SeatChange[]> {
   const { rows } = await q.query<ChangeRow>(
-    `select event_id, seat_id, section_id, status, version from seats
+    `select event_id, seat_id, section_id, status, version, held_until from seats
       where event_id = $1 and seat_id = any($2::text[])`,
     [eventId, seatIds],
   );

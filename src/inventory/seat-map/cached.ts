@@ -1,9 +1,17 @@
 // Owns reading the seat map from Redis: one round trip per read, with the layouts this process has read
 // kept in memory (they never change after an event is created). A read answers undefined when the map
-// is not cached completely, and reports a map past its `fresh` TTL so it gets reconciled.
+// is not cached completely, and reports a map past its `fresh` TTL so it gets reconciled. A held seat
+// whose lease (the lease set) lapsed beyond the grace is shown available, as Postgres's hold treats it.
 import type { Redis } from '../../platform/redis';
 import type { SeatStatus } from '../seats';
-import { type LayoutEntry, type SectionInfo, seatMapKeys, statusCode, statusOfCode } from './keys';
+import {
+  type LayoutEntry,
+  type SectionInfo,
+  seatMapKeys,
+  sectionOfSeat,
+  statusCode,
+  statusOfCode,
+} from './keys';
 import type { AvailabilityView, SeatMapView, SeatView } from './views';
 
 // Seats of parsed layouts a process keeps (about 100 bytes each): two 200,000-seat venues and more.
@@ -16,19 +24,33 @@ function unwrap<T extends unknown[]>(results: [Error | null, unknown][] | null):
   }) as T;
 }
 
-function seatsOf(section: string, layout: LayoutEntry[], codes: string | null): SeatView[] {
-  return layout.map(([id, row, number, price], index) => ({
-    id,
-    section,
-    row,
-    number,
-    price,
-    status: statusOfCode[codes?.[index] ?? 'a'] ?? 'available',
-  }));
+function seatsOf(
+  section: string,
+  layout: LayoutEntry[],
+  codes: string | null,
+  lapsed: Set<string>,
+): SeatView[] {
+  return layout.map(([id, row, number, price], index) => {
+    const status = statusOfCode[codes?.[index] ?? 'a'] ?? 'available';
+    return {
+      id,
+      section,
+      row,
+      number,
+      price,
+      status: status === 'held' && lapsed.has(id) ? 'available' : status,
+    };
+  });
 }
 
-/** Reads of the cached map; `onStale` hears of every event whose map is served past its `fresh` TTL. */
-export function createCachedReads(redis: Redis, onStale: (eventId: string) => void) {
+/**
+ * Reads of the cached map; `onStale` hears of every event whose map is served past its `fresh` TTL, and
+ * held seats more than `graceSeconds` past their lease read as available.
+ */
+export function createCachedReads(redis: Redis, onStale: (eventId: string) => void, graceSeconds: number) {
+  /** The lease set's range of lapsed holds: held_until before now minus the grace. */
+  const lapsedRange = () => ['-inf', `(${Date.now() - graceSeconds * 1000}`] as const;
+
   // Layouts are immutable once an event exists: keep the parsed ones, oldest dropped first.
   const layouts = new Map<string, LayoutEntry[]>();
   let layoutSeats = 0;
@@ -52,19 +74,30 @@ export function createCachedReads(redis: Redis, onStale: (eventId: string) => vo
     if (section !== undefined) {
       // One round trip: the section's status letters, and its layout unless this process has it.
       const known = layouts.get(layoutKey(eventId, section));
-      const multi = redis.multi().get(k.sections).exists(k.fresh).get(k.codes(section));
+      const multi = redis
+        .multi()
+        .get(k.sections)
+        .exists(k.fresh)
+        .get(k.codes(section))
+        .zrangebyscore(k.leases, ...lapsedRange());
       if (!known) multi.hget(k.layout, section);
-      const [sectionsJson, fresh, codes, layoutJson] = unwrap<
-        [string | null, number, string | null, string | null]
+      const [sectionsJson, fresh, codes, lapsed, layoutJson] = unwrap<
+        [string | null, number, string | null, string[], string | null]
       >(await multi.exec());
       if (!sectionsJson) return undefined;
       if (fresh === 0) onStale(eventId);
       const layout = known ?? rememberLayout(eventId, section, layoutJson ?? null);
-      return { eventId, seats: seatsOf(section, layout, codes) };
+      return { eventId, seats: seatsOf(section, layout, codes, new Set(lapsed)) };
     }
-    const [sectionsJson, fresh] = unwrap<[string | null, number]>(
-      await redis.multi().get(k.sections).exists(k.fresh).exec(),
+    const [sectionsJson, fresh, lapsedIds] = unwrap<[string | null, number, string[]]>(
+      await redis
+        .multi()
+        .get(k.sections)
+        .exists(k.fresh)
+        .zrangebyscore(k.leases, ...lapsedRange())
+        .exec(),
     );
+    const lapsed = new Set(lapsedIds);
     if (!sectionsJson) return undefined;
     if (fresh === 0) onStale(eventId);
     const ids = (JSON.parse(sectionsJson) as SectionInfo[]).map((info) => info.id);
@@ -79,25 +112,39 @@ export function createCachedReads(redis: Redis, onStale: (eventId: string) => vo
     });
     return {
       eventId,
-      seats: ids.flatMap((id, index) => seatsOf(id, known.get(id) ?? [], values[index] ?? null)),
+      seats: ids.flatMap((id, index) => seatsOf(id, known.get(id) ?? [], values[index] ?? null, lapsed)),
     };
   }
 
   async function availability(eventId: string): Promise<AvailabilityView | undefined> {
     const k = seatMapKeys(eventId);
-    const [sectionsJson, fresh, counts] = unwrap<[string | null, number, Record<string, string>]>(
-      await redis.multi().get(k.sections).exists(k.fresh).hgetall(k.counts).exec(),
+    const [sectionsJson, fresh, counts, lapsedIds] = unwrap<
+      [string | null, number, Record<string, string>, string[]]
+    >(
+      await redis
+        .multi()
+        .get(k.sections)
+        .exists(k.fresh)
+        .hgetall(k.counts)
+        .zrangebyscore(k.leases, ...lapsedRange())
+        .exec(),
     );
     if (!sectionsJson) return undefined;
     if (fresh === 0) onStale(eventId);
     const count = (section: string, status: SeatStatus) =>
       Number(counts[`${section}:${statusCode[status]}`] ?? 0);
+    // Lapsed holds are counted held in Redis (their status did not change) and shown available.
+    const lapsed = new Map<string, number>();
+    for (const id of lapsedIds) {
+      const section = sectionOfSeat(id) ?? '';
+      lapsed.set(section, (lapsed.get(section) ?? 0) + 1);
+    }
     return {
       eventId,
       sections: (JSON.parse(sectionsJson) as SectionInfo[]).map((info) => ({
         ...info,
-        available: count(info.id, 'available'),
-        held: count(info.id, 'held'),
+        available: count(info.id, 'available') + (lapsed.get(info.id) ?? 0),
+        held: count(info.id, 'held') - (lapsed.get(info.id) ?? 0),
         sold: count(info.id, 'sold'),
       })),
     };

@@ -7,6 +7,8 @@
 //                                     write is newer; offset = the seat's index in the section's layout
 //   seatmap:{eventId}:codes:{section} string, one status letter per seat in layout order, for fast reads
 //   seatmap:{eventId}:counts          hash "<section>:<a|h|s>" -> seats in that state
+//   seatmap:{eventId}:leases          sorted set seatId -> held_until (epoch ms) of every held seat, so a
+//                                     read shows a seat whose lease lapsed beyond the grace as available
 //   seatmap:{eventId}:fresh           present (with a TTL) while the map was reconciled with Postgres lately
 //   seatmap:{eventId}:filling         short lock: one process fills an event at a time
 // Every write carries the seat's Postgres `version` and a lower version never overwrites a higher one,
@@ -33,6 +35,7 @@ export function seatMapKeys(eventId: string) {
     layout: `${tag}:layout`,
     counts: `${tag}:counts`,
     fresh: `${tag}:fresh`,
+    leases: `${tag}:leases`,
     filling: `${tag}:filling`,
     status: (section: string) => `${tag}:st:${section}`,
     codes: (section: string) => `${tag}:codes:${section}`,

@@ -2,9 +2,11 @@
 // transition, filled from Postgres on a miss, and answered from Postgres whenever Redis is down.
 // Postgres stays the judge of who owns a seat; this cache serves reads and the API's fast rejections.
 // The keys and the version rule that makes writes commute are described in keys.ts.
+import type { Config } from '../../platform/config';
 import type { Pool } from '../../platform/db';
 import type { Logger } from '../../platform/logger';
 import type { Redis } from '../../platform/redis';
+import { graceOf, leaseLapsed } from '../lease';
 import { readSeatChanges, type SeatChange, type SeatStatus } from '../seats';
 import { createCachedReads } from './cached';
 import { type LayoutEntry, parseStatus, seatMapKeys, sectionOfSeat, statusCode } from './keys';
@@ -26,6 +28,8 @@ export interface SeatMapDeps {
   log: Logger;
   /** How long a filled map is served before it is reconciled with Postgres again in the background. */
   freshSeconds?: number;
+  /** The hold lease's grace (HOLD_GRACE_SECONDS): a held seat this far past its lease shows available. */
+  config?: Pick<Config, 'holdGraceSeconds'>;
 }
 
 const fillChunk = 2000;
@@ -41,6 +45,9 @@ const fillLockMs = 30_000;
 export function createSeatMap(deps: SeatMapDeps) {
   const { pool, redis, log } = deps;
   const freshSeconds = deps.freshSeconds ?? 120;
+  const graceSeconds = graceOf({ graceSeconds: deps.config?.holdGraceSeconds });
+  /** Leases that ended before this (epoch ms) have lapsed. */
+  const lapsedBefore = () => Date.now() - graceSeconds * 1000;
   let redisDown = false;
 
   function redisFailed(error: unknown, operation: string): void {
@@ -74,11 +81,12 @@ export function createSeatMap(deps: SeatMapDeps) {
     const k = seatMapKeys(eventId);
     for (let start = 0; start < changes.length; start += fillChunk) {
       const chunk = changes.slice(start, start + fillChunk);
-      const keyList = [k.counts];
+      const keyList = [k.counts, k.leases];
       const args: (string | number)[] = [];
       for (const change of chunk) {
         keyList.push(k.status(change.section), k.codes(change.section));
         args.push(change.seatId, change.section, change.version, statusCode[change.status]);
+        args.push(change.heldUntil ?? '');
       }
       await runScript(redis, scripts.apply, keyList, args);
     }
@@ -129,9 +137,10 @@ export function createSeatMap(deps: SeatMapDeps) {
       for (let start = 0; start < seats.length; start += fillChunk) {
         const args: (string | number)[] = [section, start];
         for (const seat of seats.slice(start, start + fillChunk)) {
-          args.push(seat.id, seat.version, statusCode[seat.status]);
+          args.push(seat.id, seat.version, statusCode[seat.status], seat.heldUntil ?? '');
         }
-        await runScript(redis, scripts.fill, [k.counts, k.status(section), k.codes(section)], args);
+        const keyList = [k.counts, k.status(section), k.codes(section), k.leases];
+        await runScript(redis, scripts.fill, keyList, args);
       }
     }
     // Last: from here on readers trust the map.
@@ -186,10 +195,10 @@ export function createSeatMap(deps: SeatMapDeps) {
       .finally(() => reconciling.delete(eventId));
   }
 
-  const cached = createCachedReads(redis, reconcileInBackground);
+  const cached = createCachedReads(redis, reconcileInBackground, graceSeconds);
   const fromPostgres = {
-    read: (eventId: string, section?: string) => readFromPostgres(pool, eventId, section),
-    availability: (eventId: string) => availabilityFromPostgres(pool, eventId),
+    read: (eventId: string, section?: string) => readFromPostgres(pool, eventId, section, graceSeconds),
+    availability: (eventId: string) => availabilityFromPostgres(pool, eventId, graceSeconds),
   };
 
   return {
@@ -208,7 +217,7 @@ export function createSeatMap(deps: SeatMapDeps) {
         return fromPostgres.read(eventId, section);
       }
       const loaded = await fill(eventId);
-      return loaded && viewOf(eventId, loaded, section);
+      return loaded && viewOf(eventId, loaded, section, graceSeconds);
     },
 
     /** Available/held/sold counts per section; undefined when the event does not exist. */
@@ -222,10 +231,13 @@ export function createSeatMap(deps: SeatMapDeps) {
         return fromPostgres.availability(eventId);
       }
       const loaded = await fill(eventId);
-      return loaded && countsOf(eventId, loaded);
+      return loaded && countsOf(eventId, loaded, graceSeconds);
     },
 
-    /** Seats among `seatIds` the map shows held or sold; undefined when the cache can't answer. */
+    /**
+     * Seats among `seatIds` the map shows held (on a live lease) or sold; undefined when the cache
+     * can't answer.
+     */
     async unavailableAmong(eventId: string, seatIds: string[]): Promise<string[] | undefined> {
       const k = seatMapKeys(eventId);
       const bySection = new Map<string, string[]>();
@@ -239,14 +251,20 @@ export function createSeatMap(deps: SeatMapDeps) {
       try {
         const pipeline = redis.pipeline().exists(k.sections);
         for (const [section, ids] of bySection) pipeline.hmget(k.status(section), ...ids);
+        const asked = [...bySection.values()].flat();
+        if (asked.length > 0) pipeline.zmscore(k.leases, ...asked);
         const results = (await pipeline.exec()) ?? [];
         redisAnswered();
         if (results.some(([error]) => error) || results[0]?.[1] !== 1) return undefined;
+        const scores = (results[bySection.size + 1]?.[1] ?? []) as (string | null)[];
+        const leases = new Map(asked.map((id, i) => [id, scores[i] ?? null]));
         const taken: string[] = [];
         [...bySection.values()].forEach((ids, index) => {
           const values = results[index + 1]?.[1] as (string | null)[];
           ids.forEach((id, i) => {
             const status = parseStatus(values[i])?.status;
+            const lease = leases.get(id);
+            if (status === 'held' && leaseLapsed(lease == null ? null : Number(lease), graceSeconds)) return;
             if (status === 'held' || status === 'sold') taken.push(id);
           });
         });
@@ -267,11 +285,13 @@ export function createSeatMap(deps: SeatMapDeps) {
             .exists(k.sections)
             .hexists(k.layout, sectionId)
             .hget(k.counts, `${sectionId}:a`)
+            .zrangebyscore(k.leases, '-inf', `(${lapsedBefore()}`)
             .exec()) ?? [];
         redisAnswered();
         if (results.some(([error]) => error)) return undefined;
         if (results[0]?.[1] !== 1 || results[1]?.[1] !== 1) return undefined;
-        return Number(results[2]?.[1] ?? 0);
+        const lapsed = ((results[3]?.[1] ?? []) as string[]).filter((id) => sectionOfSeat(id) === sectionId);
+        return Number(results[2]?.[1] ?? 0) + lapsed.length;
       } catch (error) {
         redisFailed(error, 'availableCount');
         return undefined;

@@ -1,12 +1,16 @@
-// Owns the seat map's reads from Postgres, the judge: what a fill writes into Redis, and the answers
-// served from Postgres while Redis is down.
+// Owns the seat map's reads from Postgres, the judge: what a fill writes into Redis (statuses and
+// leases as stored), and the answers served from Postgres while Redis is down, where a held seat whose
+// lease lapsed beyond the grace shows available.
 import type { Pool, Queryable } from '../../platform/db';
+import { statusShown } from '../lease';
 import type { SeatStatus } from '../seats';
 import type { SectionInfo } from './keys';
 import type { AvailabilityView, SeatMapView, SeatView, SectionCounts } from './views';
 
 export interface SeatRow extends SeatView {
   version: number;
+  /** A held seat's lease (held_until, epoch ms); null for other seats. */
+  heldUntil: number | null;
 }
 
 /** An event's sections and seats, in display order, as a fill writes them. */
@@ -31,10 +35,11 @@ export async function readSeatRows(q: Queryable, eventId: string, section?: stri
       price: string | number;
       status: SeatStatus;
       version: number;
+      held_until: Date | null;
       row_position: number;
       position: number;
     }>(
-      `select seat_id, section_id, row_id, number, price, status, version, row_position, position
+      `select seat_id, section_id, row_id, number, price, status, version, held_until, row_position, position
          from seats
         where event_id = $1 and ($2::text is null or section_id = $2)`,
       [eventId, section ?? null],
@@ -56,11 +61,21 @@ export async function readSeatRows(q: Queryable, eventId: string, section?: stri
       price: Number(row.price),
       status: row.status,
       version: row.version,
+      heldUntil: row.status === 'held' && row.held_until ? row.held_until.getTime() : null,
     }));
 }
 
-/** Available/held/sold counts per section of an event, in section order. */
-export async function countSeats(q: Queryable, eventId: string): Promise<SectionCounts[]> {
+/** A row as readers see it: no version or lease, and a lapsed hold available. */
+function shown({ version: _version, heldUntil, ...seat }: SeatRow, graceSeconds: number): SeatView {
+  return { ...seat, status: statusShown(seat.status, heldUntil, graceSeconds) };
+}
+
+/** Available/held/sold counts per section of an event, in section order; lapsed holds count available. */
+export async function countSeats(
+  q: Queryable,
+  eventId: string,
+  graceSeconds: number,
+): Promise<SectionCounts[]> {
   const { rows } = await q.query<{
     section_id: string;
     name: string;
@@ -76,16 +91,20 @@ export async function countSeats(q: Queryable, eventId: string): Promise<Section
        from sections c
        left join (
          select section_id,
-                count(*) filter (where status = 'available') as available,
-                count(*) filter (where status = 'held') as held,
+                count(*) filter (where status = 'available' or lapsed) as available,
+                count(*) filter (where status = 'held' and not lapsed) as held,
                 count(*) filter (where status = 'sold') as sold
-           from seats
-          where event_id = $1
+           from (
+             select section_id, status,
+                    coalesce(status = 'held' and held_until < now() - make_interval(secs => $2), false) as lapsed
+               from seats
+              where event_id = $1
+           ) s
           group by section_id
        ) n on n.section_id = c.section_id
       where c.event_id = $1
       order by c.position`,
-    [eventId],
+    [eventId, graceSeconds],
   );
   return rows.map((row) => ({
     id: row.section_id,
@@ -112,23 +131,28 @@ export async function loadEvent(pool: Pool, eventId: string): Promise<Loaded | u
 }
 
 /** The seat map of a loaded event (or one section). */
-export function viewOf(eventId: string, loaded: Loaded, section?: string): SeatMapView {
+export function viewOf(
+  eventId: string,
+  loaded: Loaded,
+  section: string | undefined,
+  graceSeconds: number,
+): SeatMapView {
   return {
     eventId,
     seats: loaded.seats
       .filter((seat) => section === undefined || seat.section === section)
-      .map(({ version: _version, ...seat }) => seat),
+      .map((seat) => shown(seat, graceSeconds)),
   };
 }
 
 /** Available/held/sold counts per section of a loaded event. */
-export function countsOf(eventId: string, loaded: Loaded): AvailabilityView {
+export function countsOf(eventId: string, loaded: Loaded, graceSeconds: number): AvailabilityView {
   const bySection = new Map(
     loaded.sections.map((info) => [info.id, { ...info, available: 0, held: 0, sold: 0 }]),
   );
   for (const seat of loaded.seats) {
     const counts = bySection.get(seat.section);
-    if (counts) counts[seat.status] += 1;
+    if (counts) counts[statusShown(seat.status, seat.heldUntil, graceSeconds)] += 1;
   }
   return { eventId, sections: [...bySection.values()] };
 }
@@ -137,19 +161,21 @@ export function countsOf(eventId: string, loaded: Loaded): AvailabilityView {
 export async function readFromPostgres(
   pool: Pool,
   eventId: string,
-  section?: string,
+  section: string | undefined,
+  graceSeconds: number,
 ): Promise<SeatMapView | undefined> {
   const { rowCount } = await pool.query('select 1 from events where id = $1', [eventId]);
   if (!rowCount) return undefined;
   const seats = await readSeatRows(pool, eventId, section);
-  return { eventId, seats: seats.map(({ version: _version, ...seat }) => seat) };
+  return { eventId, seats: seats.map((seat) => shown(seat, graceSeconds)) };
 }
 
 /** Counts per section straight from Postgres; undefined when there is no such event. */
 export async function availabilityFromPostgres(
   pool: Pool,
   eventId: string,
+  graceSeconds: number,
 ): Promise<AvailabilityView | undefined> {
-  const sections = await countSeats(pool, eventId);
+  const sections = await countSeats(pool, eventId, graceSeconds);
   return sections.length === 0 ? undefined : { eventId, sections };
 }

@@ -18,6 +18,22 @@ local function count(delta, section, oldStatus, status)
   delta[section .. ':' .. status] = (delta[section .. ':' .. status] or 0) + 1
 end
 
+-- Keeps the lease set in step with a seat's status: a held seat's held_until (ms) goes in, any other
+-- seat comes out. Collected per script run and written with one ZADD and one ZREM.
+local function lease(adds, removes, seat, status, heldUntil)
+  if status == 'h' and heldUntil ~= '' then
+    adds[#adds + 1] = heldUntil
+    adds[#adds + 1] = seat
+  else
+    removes[#removes + 1] = seat
+  end
+end
+
+local function flushLeases(leases, adds, removes)
+  if #adds > 0 then redis.call('ZADD', leases, unpack(adds)) end
+  if #removes > 0 then redis.call('ZREM', leases, unpack(removes)) end
+end
+
 -- Moves the counts hash by the net changes only, so counters move only with a seat's status.
 local function flush(counts, delta)
   for field, change in pairs(delta) do
