@@ -1,5 +1,9 @@
 // Owns the activity option presets the reservation saga uses: a few named policies, not literals.
-import type { ActivityOptions, LocalActivityOptions } from '@temporalio/workflow';
+import {
+  ActivityCancellationType,
+  type ActivityOptions,
+  type LocalActivityOptions,
+} from '@temporalio/workflow';
 
 /** Short Postgres work (hold, record): retried quickly; business rejections are non-retryable anyway. */
 export const inventoryStep: LocalActivityOptions = {
@@ -26,4 +30,17 @@ export function gatewayCall(taskQueue: string): ActivityOptions {
 /** A preset with the summary that names its step in the Temporal UI. */
 export function step<T extends ActivityOptions | LocalActivityOptions>(options: T, summary: string): T {
   return { ...options, summary };
+}
+
+/**
+ * The charge: a gateway call that heartbeats, so the workflow's cancellation reaches the worker, and
+ * whose end the workflow awaits after cancelling it, so nothing is decided while its request may still
+ * be on its way to the gateway.
+ */
+export function chargeCall(taskQueue: string): ActivityOptions {
+  return {
+    ...gatewayCall(taskQueue),
+    heartbeatTimeout: '5s',
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  };
 }

@@ -1,10 +1,19 @@
 // Owns the charge activity: one PaymentIntent per attempt, created and confirmed with the attempt's
-// idempotency key, audited in Postgres before and after the call. A declined card is a typed,
-// non-retryable rejection; network errors, 5xx, 409s and 429s stay plain errors for the retry policy.
+// idempotency key, audited in Postgres before and after the call, heartbeating so the workflow's
+// cancellation reaches it. A declined card is a typed, non-retryable rejection; network errors, 5xx,
+// 409s ("in progress") and 429s stay plain errors for the retry policy.
 import Stripe from 'stripe';
 import { DomainError } from '../../src/errors';
 import * as payments from '../../src/payments/payments';
-import { declined, describe, errorCode, type PaymentActivityDeps, sameCurrency } from './gateway';
+import {
+  declined,
+  describe,
+  errorCode,
+  isInProgress,
+  type PaymentActivityDeps,
+  sameCurrency,
+  whileHeartbeating,
+} from './gateway';
 
 export interface ChargeInput {
   reservationId: string;
@@ -18,9 +27,20 @@ export interface ChargeInput {
   eventId: string;
 }
 
+/** What the buyer's client needs to finish a payment that asks for authentication (3-D Secure). */
+export interface NextAction {
+  /** Stripe's next_action type: `use_stripe_sdk` (Stripe.js handles it) or `redirect_to_url`. */
+  type: string;
+  /** The PaymentIntent's client secret, for Stripe.js's handleNextAction. The buyer's only. */
+  clientSecret: string;
+  redirectUrl?: string;
+}
+
 export interface ChargeResult {
   status: 'succeeded' | 'requires_action' | 'processing';
   paymentIntentId: string;
+  /** Set when `status` is `requires_action`. */
+  nextAction?: NextAction;
 }
 
 /** The idempotency key of one charge attempt: stable across activity retries, new for another card. */
@@ -28,11 +48,36 @@ export function chargeIdempotencyKey(reservationId: string, attempt: number): st
   return `${reservationId}:charge:${attempt}`;
 }
 
+/**
+ * The attempt's create-and-confirm request. Derived from the attempt alone, so the attempt check can
+ * send exactly the same request again under the same key (Stripe refuses a key with other parameters).
+ */
+export function chargeParams(input: ChargeInput): Stripe.PaymentIntentCreateParams {
+  return {
+    amount: input.amount,
+    currency: input.currency.toLowerCase(),
+    payment_method: input.paymentMethodId,
+    confirm: true,
+    automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
+    description: `Boxoffice reservation ${input.reservationId}`,
+    metadata: {
+      reservationId: input.reservationId,
+      attempt: String(input.attempt),
+      buyerId: input.buyerId,
+      eventId: input.eventId,
+    },
+  };
+}
+
 export function createChargeActivity({ pool, stripe, log }: PaymentActivityDeps) {
   return { chargePayment };
 
   /** Creates and confirms the attempt's PaymentIntent; a replay of the same attempt never charges twice. */
-  async function chargePayment(input: ChargeInput): Promise<ChargeResult> {
+  function chargePayment(input: ChargeInput): Promise<ChargeResult> {
+    return whileHeartbeating((cancelled) => charge(input, cancelled));
+  }
+
+  async function charge(input: ChargeInput, cancelled: AbortSignal): Promise<ChargeResult> {
     const idempotencyKey = chargeIdempotencyKey(input.reservationId, input.attempt);
     const row = await payments.requestPayment(pool, {
       reservationId: input.reservationId,
@@ -62,25 +107,12 @@ export function createChargeActivity({ pool, stripe, log }: PaymentActivityDeps)
       throw declined(row.errorMessage ?? 'Your card was declined.', row.errorCode, row.paymentIntentId);
     }
 
+    // Cancelled meanwhile: the workflow has stopped waiting, so nothing more may reach the gateway.
+    if (cancelled.aborted)
+      throw new Error(`charge attempt ${input.attempt} was cancelled before its request`);
     let intent: Stripe.PaymentIntent;
     try {
-      intent = await stripe.paymentIntents.create(
-        {
-          amount: input.amount,
-          currency: input.currency.toLowerCase(),
-          payment_method: input.paymentMethodId,
-          confirm: true,
-          automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
-          description: `Boxoffice reservation ${input.reservationId}`,
-          metadata: {
-            reservationId: input.reservationId,
-            attempt: String(input.attempt),
-            buyerId: input.buyerId,
-            eventId: input.eventId,
-          },
-        },
-        { idempotencyKey },
-      );
+      intent = await stripe.paymentIntents.create(chargeParams(input), { idempotencyKey });
     } catch (error) {
       throw await chargeFailed(idempotencyKey, error);
     }
@@ -112,10 +144,9 @@ export function createChargeActivity({ pool, stripe, log }: PaymentActivityDeps)
           status: 'PROCESSING',
           paymentIntentId: intent.id,
         });
-        return {
-          status: intent.status === 'processing' ? 'processing' : 'requires_action',
-          paymentIntentId: intent.id,
-        };
+        return intent.status === 'processing'
+          ? { status: 'processing', paymentIntentId: intent.id }
+          : { status: 'requires_action', paymentIntentId: intent.id, nextAction: nextActionOf(intent) };
       case 'requires_payment_method': {
         const error = intent.last_payment_error;
         const code = error?.decline_code ?? error?.code ?? null;
@@ -159,6 +190,8 @@ export function createChargeActivity({ pool, stripe, log }: PaymentActivityDeps)
       });
       return declined(error.message, code, paymentIntentId);
     }
+    // Another request of this attempt still runs at the gateway: its answer will come, nothing failed.
+    if (isInProgress(error)) return error;
     await payments.recordPaymentResult(pool, idempotencyKey, {
       status: 'FAILED',
       errorCode: errorCode(error),
@@ -175,4 +208,13 @@ export function createChargeActivity({ pool, stripe, log }: PaymentActivityDeps)
     }
     return error;
   }
+}
+
+function nextActionOf(intent: Stripe.PaymentIntent): NextAction {
+  const redirectUrl = intent.next_action?.redirect_to_url?.url ?? undefined;
+  return {
+    type: intent.next_action?.type ?? 'use_stripe_sdk',
+    clientSecret: intent.client_secret ?? '',
+    ...(redirectUrl && { redirectUrl }),
+  };
 }

@@ -9,7 +9,7 @@ import { createRefundPaymentActivity } from './refund';
 import { createVerifyActivity } from './verify';
 
 export type { AttemptCheck, AttemptCheckInput } from './attempt-check';
-export { type ChargeInput, type ChargeResult, chargeIdempotencyKey } from './charge';
+export { type ChargeInput, type ChargeResult, chargeIdempotencyKey, type NextAction } from './charge';
 export type { PaymentActivityDeps } from './gateway';
 export { type RefundInput, type RefundResult, refundIdempotencyKey } from './refund';
 export type { VerifyInput } from './verify';

@@ -4,12 +4,15 @@
 // PaymentIntents, refunds and faults are the suite's alone. Helpers create events and paid orders
 // through the HTTP API, like an organizer and a buyer would.
 import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
 import type { Worker } from '@temporalio/worker';
 import { expect, inject } from 'vitest';
 import { type StripeFixture, startStripeFixture } from '../../scripts/lib/stripe-fixture';
 import type { Config } from '../../src/platform/config';
 import { createLogger } from '../../src/platform/logger';
 import { createStripe, type Stripe } from '../../src/platform/stripe';
+import { createWorkerMetrics, type WorkerMetrics } from '../../workers/metrics';
 import { createWorkers } from '../../workers/workers';
 import { bearer, connectTestStores, createTestApp, testConfig } from './app';
 import { connectTestTemporal, type TestTemporal, uniqueTaskQueue } from './temporal';
@@ -28,6 +31,8 @@ export interface TestStack {
   stores: ReturnType<typeof connectTestStores>;
   stripe: Stripe;
   temporal: TestTemporal;
+  /** The workers' metrics (every activity attempt); serve them with serveWorkerMetrics to scrape them. */
+  workerMetrics: WorkerMetrics;
   /** Calls the API as `token` and parses the JSON answer. */
   call(
     method: string,
@@ -47,12 +52,30 @@ export interface TestStack {
   stop(): Promise<void>;
 }
 
+export interface TestStackOptions {
+  /** The fixture sends its signed webhooks to the app, served over HTTP on a free port, as Stripe would. */
+  webhooks?: boolean;
+}
+
+const stackWebhookSecret = 'whsec_test_stack';
+
 /**
  * Starts the stack on task queues of its own, named after `name` (as are its log and its organizer);
  * `env` overrides configuration (webhook secret, payment window, API wait budget).
  */
-export async function startTestStack(name: string, env: NodeJS.ProcessEnv = {}): Promise<TestStack> {
-  const fixture = await startStripeFixture({ upstreamUrl: inject('stripeMockUrl') });
+export async function startTestStack(
+  name: string,
+  env: NodeJS.ProcessEnv = {},
+  options: TestStackOptions = {},
+): Promise<TestStack> {
+  // The receiver listens before the app exists: the fixture must know where to send webhooks.
+  let appFetch: (request: Request) => Response | Promise<Response> = () =>
+    new Response(null, { status: 503 });
+  const receiver = options.webhooks ? await listen((request) => appFetch(request)) : undefined;
+  const fixture = await startStripeFixture({
+    upstreamUrl: inject('stripeMockUrl'),
+    ...(receiver && { webhook: { url: `${receiver.url}/v1/webhooks/stripe`, secret: stackWebhookSecret } }),
+  });
   const taskQueue = uniqueTaskQueue(name);
   const config = testConfig({
     TEMPORAL_TASK_QUEUE: taskQueue,
@@ -61,6 +84,7 @@ export async function startTestStack(name: string, env: NodeJS.ProcessEnv = {}):
     STRIPE_SECRET_KEY: 'sk_test_stack',
     PAYMENT_RATE_LIMIT_PER_SECOND: '200',
     API_WAIT_MS: '20000',
+    ...(receiver && { STRIPE_WEBHOOK_SECRET: stackWebhookSecret }),
     ...env,
   });
   // The API and the worker are separate processes in production: each gets its own pool here too,
@@ -71,10 +95,13 @@ export async function startTestStack(name: string, env: NodeJS.ProcessEnv = {}):
   const stripe = createStripe(config.stripe);
   const log = createLogger('error', name);
   const app = createTestApp({ ...stores, temporal: temporal.client, stripe, config, log });
+  appFetch = (request) => app.fetch(request);
+  const workerMetrics = createWorkerMetrics({ config });
   const workers: Worker[] = await createWorkers({
     connection: temporal.connection,
     config,
     deps: { config, pool: workerStores.pool, redis: workerStores.redis, stripe, log },
+    metrics: workerMetrics,
     workflowBundlePath: inject('workflowBundlePath'),
     // The suite is over when it stops the stack: nothing in flight is waited for.
     overrides: { shutdownGraceTime: '1s' },
@@ -101,6 +128,7 @@ export async function startTestStack(name: string, env: NodeJS.ProcessEnv = {}):
     stores,
     stripe,
     temporal,
+    workerMetrics,
     call,
 
     async createEvent({ seats = 10, price = 4200, holdSeconds = 600 } = {}) {
@@ -134,6 +162,7 @@ export async function startTestStack(name: string, env: NodeJS.ProcessEnv = {}):
     },
 
     async stop() {
+      await receiver?.close();
       for (const worker of workers) worker.shutdown();
       await running;
       await temporal.close();
@@ -142,4 +171,22 @@ export async function startTestStack(name: string, env: NodeJS.ProcessEnv = {}):
       await fixture.stop();
     },
   };
+}
+
+/** An HTTP server on a free loopback port answering with `fetch`. */
+async function listen(
+  fetch: (request: Request) => Response | Promise<Response>,
+): Promise<{ url: string; close(): Promise<void> }> {
+  return new Promise((resolve) => {
+    const server = serve({ fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) => {
+      resolve({
+        url: `http://127.0.0.1:${info.port}`,
+        close: () =>
+          new Promise<void>((closed) => {
+            server.close(() => closed());
+            if ('closeAllConnections' in server) server.closeAllConnections();
+          }),
+      });
+    });
+  });
 }

@@ -1,65 +1,26 @@
+// The payment activities against the suite's own Stripe fixture: charging an attempt (declines, replays,
+// lost answers, outages), verifying a PaymentIntent someone brought, and cancelling one.
 import Stripe from 'stripe';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPaymentActivities, type PaymentActivities } from '../../activities/payments';
-import type { StripeFixture } from '../../scripts/lib/stripe-fixture';
+import { describe, expect, it } from 'vitest';
+import type { PaymentActivities } from '../../activities/payments';
 import { findPaymentsByReservation } from '../../src/payments/payments';
-import { createPool, type Pool } from '../../src/platform/db';
-import { createLogger } from '../../src/platform/logger';
-import { createStripe } from '../../src/platform/stripe';
-import { testDatabaseUrl } from '../helpers/urls';
 import {
   asFailure,
   cancelPayment,
   createReservation,
   failureOf,
   ownPaymentMethod,
-  shortTimeoutStripe,
-  startFixture,
-  type TestReservation,
-  testConfig,
+  usePaymentSuite,
 } from './helpers';
 
-describe('payment activities: charge, reconcile, verify, cancel', () => {
-  let fixture: StripeFixture;
-  let pool: Pool;
-  let stripe: Stripe;
-  let activities: PaymentActivities;
-  const log = createLogger('silent', 'payments-test');
-
-  beforeAll(async () => {
-    fixture = await startFixture();
-    pool = createPool(testDatabaseUrl, 4);
-    const config = testConfig(fixture);
-    stripe = createStripe(config.stripe);
-    activities = createPaymentActivities({ pool, stripe, config, log });
-  });
-  afterAll(async () => {
-    await fixture.stop();
-    await pool.end();
-  });
-
-  function chargeInput(reservation: TestReservation, attempt: number, paymentMethodId: string) {
-    return { ...reservation, attempt, paymentMethodId, amount: 1000, currency: 'EUR' };
-  }
-
-  function intentsOf(reservationId: string) {
-    return fixture.paymentIntents().filter((intent) => intent.metadata.reservationId === reservationId);
-  }
-
-  /** Activities with a Stripe client that gives up after `timeoutMs`, as a caller's deadline would. */
-  function impatientActivities(timeoutMs: number): PaymentActivities {
-    return createPaymentActivities({
-      pool,
-      stripe: shortTimeoutStripe(fixture, timeoutMs),
-      config: testConfig(fixture),
-      log,
-    });
-  }
+describe('payment activities: charge, verify, cancel', () => {
+  const suite = usePaymentSuite();
+  const { chargeInput, intentsOf } = suite;
 
   it('charges a working card and records the succeeded PaymentIntent', async () => {
-    const reservation = await createReservation(pool);
+    const reservation = await createReservation(suite.pool);
 
-    const result = await activities.chargePayment(chargeInput(reservation, 1, 'pm_card_visa'));
+    const result = await suite.activities.chargePayment(chargeInput(reservation, 1, 'pm_card_visa'));
 
     expect(result).toEqual({ status: 'succeeded', paymentIntentId: expect.stringMatching(/^pi_/) });
     const [intent] = intentsOf(reservation.reservationId);
@@ -76,7 +37,7 @@ describe('payment activities: charge, reconcile, verify, cancel', () => {
         eventId: reservation.eventId,
       },
     });
-    const rows = await findPaymentsByReservation(pool, reservation.reservationId);
+    const rows = await findPaymentsByReservation(suite.pool, reservation.reservationId);
     expect(rows).toEqual([
       expect.objectContaining({
         attempt: 1,
@@ -94,10 +55,10 @@ describe('payment activities: charge, reconcile, verify, cancel', () => {
   ])(
     'turns %s into a non-retryable PAYMENT_DECLINED (%s) audited as DECLINED',
     async (paymentMethodId, declineCode) => {
-      const reservation = await createReservation(pool);
+      const reservation = await createReservation(suite.pool);
 
       const failure = asFailure(
-        await failureOf(activities.chargePayment(chargeInput(reservation, 1, paymentMethodId))),
+        await failureOf(suite.activities.chargePayment(chargeInput(reservation, 1, paymentMethodId))),
       );
 
       const [intent] = intentsOf(reservation.reservationId);
@@ -106,19 +67,19 @@ describe('payment activities: charge, reconcile, verify, cancel', () => {
         nonRetryable: true,
         details: { declineCode, paymentIntentId: intent?.id },
       });
-      const [row] = await findPaymentsByReservation(pool, reservation.reservationId);
+      const [row] = await findPaymentsByReservation(suite.pool, reservation.reservationId);
       expect(row).toMatchObject({ status: 'DECLINED', errorCode: declineCode, paymentIntentId: intent?.id });
     },
   );
 
   it('charges a second card after a decline as a new attempt with its own key', async () => {
-    const reservation = await createReservation(pool);
+    const reservation = await createReservation(suite.pool);
 
-    await failureOf(activities.chargePayment(chargeInput(reservation, 1, 'pm_card_chargeDeclined')));
-    const second = await activities.chargePayment(chargeInput(reservation, 2, 'pm_card_visa'));
+    await failureOf(suite.activities.chargePayment(chargeInput(reservation, 1, 'pm_card_chargeDeclined')));
+    const second = await suite.activities.chargePayment(chargeInput(reservation, 2, 'pm_card_visa'));
 
     expect(second.status).toBe('succeeded');
-    const rows = await findPaymentsByReservation(pool, reservation.reservationId);
+    const rows = await findPaymentsByReservation(suite.pool, reservation.reservationId);
     expect(rows.map((row) => [row.attempt, row.status])).toEqual([
       [1, 'DECLINED'],
       [2, 'SUCCEEDED'],
@@ -127,47 +88,47 @@ describe('payment activities: charge, reconcile, verify, cancel', () => {
   });
 
   it('charges once when the same attempt runs twice', async () => {
-    const reservation = await createReservation(pool);
+    const reservation = await createReservation(suite.pool);
 
-    const first = await activities.chargePayment(chargeInput(reservation, 1, 'pm_card_visa'));
-    const second = await activities.chargePayment(chargeInput(reservation, 1, 'pm_card_visa'));
+    const first = await suite.activities.chargePayment(chargeInput(reservation, 1, 'pm_card_visa'));
+    const second = await suite.activities.chargePayment(chargeInput(reservation, 1, 'pm_card_visa'));
 
     expect(second).toEqual(first);
     expect(intentsOf(reservation.reservationId)).toHaveLength(1);
-    expect(await findPaymentsByReservation(pool, reservation.reservationId)).toHaveLength(1);
+    expect(await findPaymentsByReservation(suite.pool, reservation.reservationId)).toHaveLength(1);
   });
 
   it('charges once when the answer is lost and the retry carries the same key', async () => {
-    const reservation = await createReservation(pool);
+    const reservation = await createReservation(suite.pool);
     const paymentMethod = ownPaymentMethod();
-    fixture.setFault(paymentMethod, { failAfterCharge: true });
+    suite.fixture.setFault(paymentMethod, { failAfterCharge: true });
 
-    const lost = await failureOf(activities.chargePayment(chargeInput(reservation, 1, paymentMethod)));
+    const lost = await failureOf(suite.activities.chargePayment(chargeInput(reservation, 1, paymentMethod)));
     expect(lost).toBeInstanceOf(Stripe.errors.StripeAPIError);
-    expect(await findPaymentsByReservation(pool, reservation.reservationId)).toEqual([
+    expect(await findPaymentsByReservation(suite.pool, reservation.reservationId)).toEqual([
       expect.objectContaining({ status: 'FAILED', paymentIntentId: null, errorCode: 'api_error' }),
     ]);
 
-    const retried = await activities.chargePayment(chargeInput(reservation, 1, paymentMethod));
+    const retried = await suite.activities.chargePayment(chargeInput(reservation, 1, paymentMethod));
 
     const intents = intentsOf(reservation.reservationId);
     expect(intents).toHaveLength(1);
     expect(retried).toEqual({ status: 'succeeded', paymentIntentId: intents[0]?.id });
-    expect(await findPaymentsByReservation(pool, reservation.reservationId)).toEqual([
+    expect(await findPaymentsByReservation(suite.pool, reservation.reservationId)).toEqual([
       expect.objectContaining({ status: 'SUCCEEDED', paymentIntentId: intents[0]?.id, errorCode: null }),
     ]);
   });
 
   it('leaves 5xx and 429 answers to the retry policy and succeeds once the gateway recovers', async () => {
-    const reservation = await createReservation(pool);
+    const reservation = await createReservation(suite.pool);
     const paymentMethod = ownPaymentMethod();
-    fixture.setFault(paymentMethod, { failWith5xx: 2, rateLimited: 1 });
+    suite.fixture.setFault(paymentMethod, { failWith5xx: 2, rateLimited: 1 });
 
     const failures: unknown[] = [];
     let result: Awaited<ReturnType<PaymentActivities['chargePayment']>> | undefined;
     while (!result) {
       try {
-        result = await activities.chargePayment(chargeInput(reservation, 1, paymentMethod));
+        result = await suite.activities.chargePayment(chargeInput(reservation, 1, paymentMethod));
       } catch (error) {
         failures.push(error);
         if (failures.length > 3) throw error;
@@ -185,104 +146,15 @@ describe('payment activities: charge, reconcile, verify, cancel', () => {
     expect(intentsOf(reservation.reservationId)).toHaveLength(1);
   });
 
-  it('reconciles a hung charge after the caller gives up: cancels its PaymentIntent and reports failed', async () => {
-    const reservation = await createReservation(pool);
-    const paymentMethod = ownPaymentMethod();
-    fixture.setFault(paymentMethod, { hang: true });
-
-    const gaveUp = await failureOf(
-      impatientActivities(300).chargePayment(chargeInput(reservation, 1, paymentMethod)),
-    );
-    expect(gaveUp).toBeInstanceOf(Stripe.errors.StripeConnectionError);
-    expect(asFailure(gaveUp).nonRetryable).toBe(false);
-    expect(intentsOf(reservation.reservationId)[0]?.status).toBe('processing');
-
-    const truth = await activities.checkPaymentAttempt({
-      reservationId: reservation.reservationId,
-      attempt: 1,
-    });
-
-    const [intent] = intentsOf(reservation.reservationId);
-    expect(truth).toEqual({ status: 'failed', paymentIntentId: intent?.id });
-    expect(intent).toMatchObject({ status: 'canceled', cancellation_reason: 'abandoned' });
-    expect(await findPaymentsByReservation(pool, reservation.reservationId)).toEqual([
-      expect.objectContaining({ status: 'CANCELED', paymentIntentId: intent?.id }),
-    ]);
-
-    // The gateway finally answering the abandoned request can't turn the canceled attempt into a charge.
-    fixture.clearFaults(paymentMethod);
-    expect(intentsOf(reservation.reservationId)[0]?.status).toBe('canceled');
-  });
-
-  it('reconciles a charge whose answer was lost to succeeded, without cancelling it', async () => {
-    const reservation = await createReservation(pool);
-    const paymentMethod = ownPaymentMethod();
-    fixture.setFault(paymentMethod, { failAfterCharge: true });
-    await failureOf(activities.chargePayment(chargeInput(reservation, 1, paymentMethod)));
-
-    const truth = await activities.checkPaymentAttempt({
-      reservationId: reservation.reservationId,
-      attempt: 1,
-    });
-
-    const [intent] = intentsOf(reservation.reservationId);
-    expect(truth).toEqual({ status: 'succeeded', paymentIntentId: intent?.id });
-    expect(intent?.status).toBe('succeeded');
-    expect(await findPaymentsByReservation(pool, reservation.reservationId)).toEqual([
-      expect.objectContaining({ status: 'SUCCEEDED', paymentIntentId: intent?.id }),
-    ]);
-  });
-
-  it('reports not_found for an attempt that never reached the gateway or never executed there', async () => {
-    const reservation = await createReservation(pool);
-    expect(
-      await activities.checkPaymentAttempt({ reservationId: reservation.reservationId, attempt: 1 }),
-    ).toEqual({
-      status: 'not_found',
-    });
-
-    const paymentMethod = ownPaymentMethod();
-    fixture.setFault(paymentMethod, { failWith5xx: 1 });
-    await failureOf(activities.chargePayment(chargeInput(reservation, 1, paymentMethod)));
-
-    expect(
-      await activities.checkPaymentAttempt({ reservationId: reservation.reservationId, attempt: 1 }),
-    ).toEqual({
-      status: 'not_found',
-    });
-    expect(await findPaymentsByReservation(pool, reservation.reservationId)).toEqual([
-      expect.objectContaining({ status: 'FAILED', errorCode: 'not_found' }),
-    ]);
-  });
-
-  it('reports a 3-D Secure charge as requires_action and reconciles it once the buyer completes it', async () => {
-    const reservation = await createReservation(pool);
-
-    const pending = await activities.chargePayment(
-      chargeInput(reservation, 1, 'pm_card_authenticationRequired'),
-    );
-    expect(pending.status).toBe('requires_action');
-    expect((await findPaymentsByReservation(pool, reservation.reservationId))[0]?.status).toBe('PROCESSING');
-
-    fixture.completeAction(pending.paymentIntentId, 'succeeded');
-    const truth = await activities.checkPaymentAttempt({
-      reservationId: reservation.reservationId,
-      attempt: 1,
-    });
-
-    expect(truth).toEqual({ status: 'succeeded', paymentIntentId: pending.paymentIntentId });
-    expect((await findPaymentsByReservation(pool, reservation.reservationId))[0]?.status).toBe('SUCCEEDED');
-  });
-
   describe('verifyPayment', () => {
     it("accepts the checkout's own charge whose answer was lost and completes its audit row", async () => {
-      const reservation = await createReservation(pool);
+      const reservation = await createReservation(suite.pool);
       const paymentMethod = ownPaymentMethod();
-      fixture.setFault(paymentMethod, { failAfterCharge: true });
-      await failureOf(activities.chargePayment(chargeInput(reservation, 1, paymentMethod)));
+      suite.fixture.setFault(paymentMethod, { failAfterCharge: true });
+      await failureOf(suite.activities.chargePayment(chargeInput(reservation, 1, paymentMethod)));
       const [intent] = intentsOf(reservation.reservationId);
 
-      const verified = await activities.verifyPayment({
+      const verified = await suite.activities.verifyPayment({
         paymentIntentId: intent?.id ?? '',
         amount: 1000,
         currency: 'EUR',
@@ -290,14 +162,14 @@ describe('payment activities: charge, reconcile, verify, cancel', () => {
       });
 
       expect(verified).toEqual({ paymentIntentId: intent?.id });
-      expect(await findPaymentsByReservation(pool, reservation.reservationId)).toEqual([
+      expect(await findPaymentsByReservation(suite.pool, reservation.reservationId)).toEqual([
         expect.objectContaining({ attempt: 1, status: 'SUCCEEDED', paymentIntentId: intent?.id }),
       ]);
     });
 
     it('refuses a payment made outside the checkout unless support adopts it, then records it as attempt 0', async () => {
-      const reservation = await createReservation(pool);
-      const outside = await stripe.paymentIntents.create({
+      const reservation = await createReservation(suite.pool);
+      const outside = await suite.stripe.paymentIntents.create({
         amount: 1000,
         currency: 'eur',
         payment_method: 'pm_card_visa',
@@ -310,13 +182,13 @@ describe('payment activities: charge, reconcile, verify, cancel', () => {
         reservationId: reservation.reservationId,
       };
 
-      const refused = asFailure(await failureOf(activities.verifyPayment(input)));
+      const refused = asFailure(await failureOf(suite.activities.verifyPayment(input)));
       expect(refused).toMatchObject({ type: 'PAYMENT_NOT_VERIFIED', nonRetryable: true });
-      expect(await findPaymentsByReservation(pool, reservation.reservationId)).toEqual([]);
+      expect(await findPaymentsByReservation(suite.pool, reservation.reservationId)).toEqual([]);
 
-      await activities.verifyPayment({ ...input, adoptForeignPayment: true });
+      await suite.activities.verifyPayment({ ...input, adoptForeignPayment: true });
 
-      expect(await findPaymentsByReservation(pool, reservation.reservationId)).toEqual([
+      expect(await findPaymentsByReservation(suite.pool, reservation.reservationId)).toEqual([
         expect.objectContaining({
           attempt: 0,
           idempotencyKey: `${reservation.reservationId}:verify:${outside.id}`,
@@ -328,15 +200,15 @@ describe('payment activities: charge, reconcile, verify, cancel', () => {
 
     it('rejects a PaymentIntent that was refunded, in full or in part', async () => {
       for (const refunded of [1000, 1]) {
-        const reservation = await createReservation(pool);
-        const { paymentIntentId } = await activities.chargePayment(
+        const reservation = await createReservation(suite.pool);
+        const { paymentIntentId } = await suite.activities.chargePayment(
           chargeInput(reservation, 1, 'pm_card_visa'),
         );
-        await stripe.refunds.create({ payment_intent: paymentIntentId, amount: refunded });
+        await suite.stripe.refunds.create({ payment_intent: paymentIntentId, amount: refunded });
 
         const failure = asFailure(
           await failureOf(
-            activities.verifyPayment({
+            suite.activities.verifyPayment({
               paymentIntentId,
               amount: 1000,
               currency: 'EUR',
@@ -352,14 +224,14 @@ describe('payment activities: charge, reconcile, verify, cancel', () => {
     });
 
     it('rejects a wrong amount or currency, an unfinished or unknown PaymentIntent, and one paying another reservation', async () => {
-      const paid = await createReservation(pool);
-      const { paymentIntentId } = await activities.chargePayment(chargeInput(paid, 1, 'pm_card_visa'));
-      const declinedReservation = await createReservation(pool);
+      const paid = await createReservation(suite.pool);
+      const { paymentIntentId } = await suite.activities.chargePayment(chargeInput(paid, 1, 'pm_card_visa'));
+      const declinedReservation = await createReservation(suite.pool);
       const declined = await failureOf(
-        activities.chargePayment(chargeInput(declinedReservation, 1, 'pm_card_chargeDeclined')),
+        suite.activities.chargePayment(chargeInput(declinedReservation, 1, 'pm_card_chargeDeclined')),
       );
       const declinedIntentId = (asFailure(declined).details as { paymentIntentId: string }).paymentIntentId;
-      const other = await createReservation(pool);
+      const other = await createReservation(suite.pool);
 
       const attempts = [
         { paymentIntentId, amount: 999, currency: 'EUR', reservationId: paid.reservationId },
@@ -379,43 +251,54 @@ describe('payment activities: charge, reconcile, verify, cancel', () => {
         { paymentIntentId, amount: 1000, currency: 'EUR', reservationId: other.reservationId },
       ];
       for (const attempt of attempts) {
-        const failure = asFailure(await failureOf(activities.verifyPayment(attempt)));
+        const failure = asFailure(await failureOf(suite.activities.verifyPayment(attempt)));
         expect(failure, JSON.stringify(attempt)).toMatchObject({
           type: 'PAYMENT_NOT_VERIFIED',
           nonRetryable: true,
         });
       }
-      expect(await findPaymentsByReservation(pool, other.reservationId)).toEqual([]);
+      expect(await findPaymentsByReservation(suite.pool, other.reservationId)).toEqual([]);
     });
   });
 
   describe('cancelPayment', () => {
     it('cancels a PaymentIntent that has not succeeded and leaves a succeeded one alone', async () => {
-      const open = await stripe.paymentIntents.create({
+      const open = await suite.stripe.paymentIntents.create({
         amount: 500,
         currency: 'eur',
         payment_method: 'pm_card_visa',
       });
-      const paid = await stripe.paymentIntents.create({
+      const paid = await suite.stripe.paymentIntents.create({
         amount: 500,
         currency: 'eur',
         payment_method: 'pm_card_visa',
         confirm: true,
       });
 
-      expect(await cancelPayment({ pool, stripe }, { paymentIntentId: open.id })).toEqual({
+      expect(
+        await cancelPayment({ pool: suite.pool, stripe: suite.stripe }, { paymentIntentId: open.id }),
+      ).toEqual({
         canceled: true,
         status: 'canceled',
       });
-      expect(await cancelPayment({ pool, stripe }, { paymentIntentId: open.id })).toEqual({
+      expect(
+        await cancelPayment({ pool: suite.pool, stripe: suite.stripe }, { paymentIntentId: open.id }),
+      ).toEqual({
         canceled: true,
         status: 'canceled',
       });
-      expect(await cancelPayment({ pool, stripe }, { paymentIntentId: paid.id })).toEqual({
+      expect(
+        await cancelPayment({ pool: suite.pool, stripe: suite.stripe }, { paymentIntentId: paid.id }),
+      ).toEqual({
         canceled: false,
         status: 'succeeded',
       });
-      expect(await cancelPayment({ pool, stripe }, { paymentIntentId: 'pi_does_not_exist' })).toEqual({
+      expect(
+        await cancelPayment(
+          { pool: suite.pool, stripe: suite.stripe },
+          { paymentIntentId: 'pi_does_not_exist' },
+        ),
+      ).toEqual({
         canceled: false,
         status: 'not_found',
       });

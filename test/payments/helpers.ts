@@ -3,13 +3,17 @@
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import Stripe from 'stripe';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
+import { createPaymentActivities, type PaymentActivities } from '../../activities/payments';
 import { cancelUnlessSucceeded } from '../../activities/payments/attempt-check';
 import { retrieveIntent } from '../../activities/payments/gateway';
 import { type StripeFixture, startStripeFixture } from '../../scripts/lib/stripe-fixture';
 import { recordIntentStatus } from '../../src/payments/payments';
 import { type Config, loadConfig } from '../../src/platform/config';
-import type { Pool } from '../../src/platform/db';
+import { createPool, type Pool } from '../../src/platform/db';
+import { createLogger } from '../../src/platform/logger';
+import { createStripe } from '../../src/platform/stripe';
+import { testDatabaseUrl } from '../helpers/urls';
 
 export const secretKey = 'sk_test_boxoffice';
 
@@ -101,4 +105,56 @@ export async function cancelPayment(
   const settled = await cancelUnlessSucceeded(deps.stripe, intent);
   if (settled.status === 'canceled') await recordIntentStatus(deps.pool, settled.id, 'CANCELED');
   return { canceled: settled.status === 'canceled', status: settled.status };
+}
+
+export interface PaymentSuite {
+  fixture: StripeFixture;
+  pool: Pool;
+  stripe: Stripe;
+  activities: PaymentActivities;
+  /** Activities with a Stripe client that gives up after `timeoutMs`, as a caller's deadline would. */
+  impatientActivities(timeoutMs: number): PaymentActivities;
+  /** What a charge attempt of `reservation` sends, for 1000 EUR. */
+  chargeInput(
+    reservation: TestReservation,
+    attempt: number,
+    paymentMethodId: string,
+  ): TestReservation & { attempt: number; paymentMethodId: string; amount: number; currency: string };
+  /** The fixture's PaymentIntents made for `reservationId`, newest first. */
+  intentsOf(reservationId: string): Stripe.PaymentIntent[];
+}
+
+/** Starts the suite's own fixture and the real payment activities on the test database, for the whole file. */
+export function usePaymentSuite(): PaymentSuite {
+  const log = createLogger('silent', 'payments-test');
+  const suite = {
+    impatientActivities: (timeoutMs: number) =>
+      createPaymentActivities({
+        pool: suite.pool,
+        stripe: shortTimeoutStripe(suite.fixture, timeoutMs),
+        config: testConfig(suite.fixture),
+        log,
+      }),
+    chargeInput: (reservation: TestReservation, attempt: number, paymentMethodId: string) => ({
+      ...reservation,
+      attempt,
+      paymentMethodId,
+      amount: 1000,
+      currency: 'EUR',
+    }),
+    intentsOf: (reservationId: string) =>
+      suite.fixture.paymentIntents().filter((intent) => intent.metadata.reservationId === reservationId),
+  } as PaymentSuite;
+  beforeAll(async () => {
+    suite.fixture = await startFixture();
+    suite.pool = createPool(testDatabaseUrl, 4);
+    const config = testConfig(suite.fixture);
+    suite.stripe = createStripe(config.stripe);
+    suite.activities = createPaymentActivities({ pool: suite.pool, stripe: suite.stripe, config, log });
+  });
+  afterAll(async () => {
+    await suite.fixture.stop();
+    await suite.pool.end();
+  });
+  return suite;
 }

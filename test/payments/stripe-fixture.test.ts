@@ -115,6 +115,32 @@ describe('Stripe fixture', () => {
       expect(intentsOf(fixture, 'res-lost')).toHaveLength(1);
     });
 
+    it('charges but keeps a 500 as the answer of the key on storedServerError, replayed as such', async () => {
+      const paymentMethod = ownPaymentMethod();
+      fixture.setFault(paymentMethod, { storedServerError: true });
+      const body = createIntentBody({ payment_method: paymentMethod, 'metadata[reservationId]': 'res-500' });
+
+      const failed = await post(fixture, '/v1/payment_intents', body, 'key-500');
+      expect(failed.status).toBe(500);
+      const replayed = await post(fixture, '/v1/payment_intents', body, 'key-500');
+      expect(replayed.status).toBe(500);
+      expect(replayed.headers.get('idempotent-replayed')).toBe('true');
+      expect(intentsOf(fixture, 'res-500').map((intent) => intent.status)).toEqual(['succeeded']);
+    });
+
+    it('is idle once no request is being handled, a slow one included', async () => {
+      const paymentMethod = ownPaymentMethod();
+      fixture.setFault(paymentMethod, { latencyMs: 300 });
+      const body = createIntentBody({ payment_method: paymentMethod, 'metadata[reservationId]': 'res-idle' });
+
+      const slow = post(fixture, '/v1/payment_intents', body, 'key-idle');
+      await vi.waitFor(() => expect(fixture.requestsInFlight()).toBe(1));
+      expect(intentsOf(fixture, 'res-idle')).toEqual([]);
+      await fixture.idle();
+      expect(intentsOf(fixture, 'res-idle').map((intent) => intent.status)).toEqual(['succeeded']);
+      expect((await slow).status).toBe(200);
+    });
+
     it('answers 409 while the first request of a key still executes, and its result once it finishes', async () => {
       const paymentMethod = ownPaymentMethod();
       fixture.setFault(paymentMethod, { hang: true });

@@ -56,7 +56,11 @@ describe('reservation workflow', () => {
     checkout = createCheckout({ temporal: temporal.client, config, pool });
     workers = [
       await createTestWorker(temporal, { taskQueue, activities: fakes.main }),
-      await createTestWorker(temporal, { taskQueue: paymentTaskQueue, activities: fakes.payments }),
+      await createTestWorker(temporal, {
+        taskQueue: paymentTaskQueue,
+        activities: fakes.payments,
+        maxHeartbeatThrottleInterval: '1s',
+      }),
     ];
     running = Promise.all(workers.map((worker) => worker.run()));
   });

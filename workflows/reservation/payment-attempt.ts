@@ -2,8 +2,9 @@
 // against the attempt's workflow timer and support's force-release; after a timeout or a lost answer,
 // the check with Stripe that decides whether money was taken; and the wait for an asynchronous outcome
 // (3-D Secure) within the payment window. Then the attempt's result: a sale, another try, or the end.
-import { CancellationScope, condition, isCancellation, log, sleep } from '@temporalio/workflow';
-import { gatewayCall } from '../activity-options';
+import { CancellationScope, condition, isCancellation, log, patched, sleep } from '@temporalio/workflow';
+import type { ChargeResult } from '../../activities/payments';
+import { chargeCall, gatewayCall } from '../activity-options';
 import { domainCodeOf, failureMessage } from '../failures';
 import { completeSale, releaseSeats } from './seats';
 import type { ReservationState } from './state';
@@ -12,6 +13,14 @@ import { forceRelease } from './support-actions';
 
 /** After a decline the buyer keeps at least this long to try another card. */
 const retryGraceMs = 2 * 60_000;
+
+/**
+ * Histories recorded before the charge heartbeated moved on as soon as they cancelled it; since, the
+ * workflow waits for the cancelled charge to end before asking Stripe what it did.
+ */
+const chargeAwaitedPatch = 'charge-heartbeats-and-is-awaited';
+
+type ChargeSettled = { kind: 'charged'; result: ChargeResult } | { kind: 'error'; error: unknown };
 
 type ChargeOutcome =
   | { kind: 'succeeded'; paymentIntentId: string }
@@ -31,6 +40,7 @@ export async function pay(
   state.holdExpiresAtMs = Math.max(state.holdExpiresAtMs, Date.now() + input.payments.windowSeconds * 1000);
   state.notePayment({ attempts: attempt });
   state.publish('PAYING');
+  await steps.keepLease(state.view.id, state.holdExpiresAtMs);
   const outcome = await charge(state, steps, attempt, paymentMethodId);
   switch (outcome.kind) {
     case 'succeeded':
@@ -52,6 +62,7 @@ export async function pay(
       } else {
         state.holdExpiresAtMs = Math.max(buyerHoldExpiresAtMs, Date.now() + retryGraceMs);
         state.publish('HELD');
+        await steps.keepLease(state.view.id, state.holdExpiresAtMs);
       }
       state.attemptResults.set(
         attempt,
@@ -72,34 +83,34 @@ async function charge(
   paymentMethodId: string,
 ): Promise<ChargeOutcome> {
   const { input, view } = state;
+  const awaitsCharge = patched(chargeAwaitedPatch);
   const chargeScope = new CancellationScope();
   const timerScope = new CancellationScope();
+  const options = awaitsCharge ? chargeCall(input.payments.taskQueue) : gatewayCall(input.payments.taskQueue);
   const charged = chargeScope.run(() =>
-    steps.chargePayment.executeWithOptions(
-      { ...gatewayCall(input.payments.taskQueue), summary: `charge attempt ${attempt}` },
-      [
-        {
-          reservationId: view.id,
-          attempt,
-          paymentMethodId,
-          amount: view.amount,
-          currency: view.currency,
-          buyerId: view.buyerId,
-          eventId: view.eventId,
-        },
-      ],
-    ),
+    steps.chargePayment.executeWithOptions({ ...options, summary: `charge attempt ${attempt}` }, [
+      {
+        reservationId: view.id,
+        attempt,
+        paymentMethodId,
+        amount: view.amount,
+        currency: view.currency,
+        buyerId: view.buyerId,
+        eventId: view.eventId,
+      },
+    ]),
   );
   const timedOut = timerScope.run(() =>
     sleep(input.payments.attemptTimeoutSeconds * 1000, { summary: `payment attempt ${attempt} timeout` }),
   );
   const released = condition(() => state.releaseRequest !== undefined);
 
-  const first = await Promise.race([
-    charged.then(
-      (result) => ({ kind: 'charged' as const, result }),
-      (error: unknown) => ({ kind: 'error' as const, error }),
-    ),
+  const settled: Promise<ChargeSettled> = charged.then(
+    (result) => ({ kind: 'charged' as const, result }),
+    (error: unknown) => ({ kind: 'error' as const, error }),
+  );
+  let first = await Promise.race([
+    settled,
     timedOut.then(
       () => ({ kind: 'timeout' as const }),
       () => ({ kind: 'timerCancelled' as const }),
@@ -107,7 +118,12 @@ async function charge(
     released.then(() => ({ kind: 'forceRelease' as const })),
   ]);
   timerScope.cancel();
-  if (first.kind !== 'charged' && first.kind !== 'error') chargeScope.cancel();
+  if (first.kind !== 'charged' && first.kind !== 'error') {
+    chargeScope.cancel();
+    // The charge's request may still be on its way to Stripe: nothing is decided until the activity has
+    // ended (cancelled, failed, or answered after all), so the check below can't race it.
+    if (awaitsCharge) first = await settled;
+  }
   charged.catch(() => {});
 
   if (first.kind === 'charged') {
@@ -136,7 +152,10 @@ async function charge(
   };
 }
 
-/** 3-D Secure and other asynchronous outcomes arrive by webhook; the payment window bounds the wait. */
+/**
+ * 3-D Secure and other asynchronous outcomes arrive by webhook; the payment window bounds the wait, and
+ * support's release or Temporal's cancel cut it short (the PaymentIntent exists, so the check can cancel it).
+ */
 async function awaitAsyncOutcome(
   state: ReservationState,
   steps: Steps,
@@ -144,7 +163,8 @@ async function awaitAsyncOutcome(
   paymentIntentId: string,
 ): Promise<ChargeOutcome> {
   const arrived = await condition(
-    () => state.asyncOutcomes.has(paymentIntentId) || state.releaseRequest !== undefined,
+    () =>
+      state.asyncOutcomes.has(paymentIntentId) || state.releaseRequest !== undefined || state.cancelRequested,
     Math.max(state.holdExpiresAtMs - Date.now(), 1),
   );
   const outcome = state.asyncOutcomes.get(paymentIntentId);
@@ -154,5 +174,7 @@ async function awaitAsyncOutcome(
   const truth = await steps.checkPaymentAttempt({ reservationId: state.view.id, attempt });
   if (truth.status === 'succeeded') return { kind: 'succeeded', paymentIntentId };
   if (state.releaseRequest) return { kind: 'forceReleased' };
+  if (state.cancelRequested)
+    return { kind: 'notCharged', message: 'the checkout was cancelled before the payment completed' };
   return { kind: 'notCharged', message: 'the payment was not completed within the payment window' };
 }

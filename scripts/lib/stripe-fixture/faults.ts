@@ -3,7 +3,8 @@
 // Faults apply to the requests that move money for a payment method (creating/confirming its
 // PaymentIntents and refunding them), never to reads and cancels, so reconciliation always sees the
 // truth. Outages (`failWith5xx`, `rateLimited`, `pm_fault_500_once`) answer before execution and store
-// nothing; `failAfterCharge` models a response lost on the way back: the money moves, the client gets a 500.
+// nothing; `failAfterCharge` models a response lost on the way back: the money moves, the client gets a 500;
+// `storedServerError` an error inside Stripe after the money moved, which Stripe keeps as the key's answer.
 import { parseJson, type Reply, unknownError } from './wire';
 
 export interface StripeFault {
@@ -17,6 +18,11 @@ export interface StripeFault {
   hang?: boolean;
   /** Execute and store the charge or refund, then answer 500: the response is lost, the money moved. */
   failAfterCharge?: boolean;
+  /**
+   * Execute the charge or refund, then store and answer a 500 for its key, as Stripe does for an error
+   * inside the API: every replay of the key gets the same 500 (marked `Idempotent-Replayed`).
+   */
+  storedServerError?: boolean;
 }
 
 /** Built-in payment method ids with a fixed fault, for trying failures by hand in the dev stack. */
@@ -109,7 +115,7 @@ export function faultControl(faults: Faults, method: string, path: string, raw: 
         status: 400,
         body: {
           error:
-            'expected { paymentMethodId, latencyMs?, failWith5xx?, rateLimited?, hang?, failAfterCharge? }',
+            'expected { paymentMethodId, latencyMs?, failWith5xx?, rateLimited?, hang?, failAfterCharge?, storedServerError? }',
         },
       };
     }
@@ -136,7 +142,7 @@ function parseFault(body: Record<string, unknown>): StripeFault | undefined {
     if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) return undefined;
     fault[name] = value;
   }
-  for (const name of ['hang', 'failAfterCharge'] as const) {
+  for (const name of ['hang', 'failAfterCharge', 'storedServerError'] as const) {
     const value = body[name];
     if (value === undefined) continue;
     if (typeof value !== 'boolean') return undefined;

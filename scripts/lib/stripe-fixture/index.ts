@@ -34,6 +34,13 @@ export interface StripeFixture {
   refunds(): Stripe.Refund[];
   /** Finishes a `requires_action` PaymentIntent as if the buyer completed (or failed) 3-D Secure. */
   completeAction(paymentIntentId: string, outcome: 'succeeded' | 'failed'): Stripe.PaymentIntent;
+  /**
+   * Resolves once nothing is under way: no Stripe request being handled (slow or hung ones included)
+   * and no webhook being delivered, including requests the receivers of those webhooks made.
+   */
+  idle(): Promise<void>;
+  /** How many Stripe requests are being handled right now (slow and hung ones included). */
+  requestsInFlight(): number;
 }
 
 export async function startStripeFixture(options: StripeFixtureOptions): Promise<StripeFixture> {
@@ -67,5 +74,12 @@ export async function startStripeFixture(options: StripeFixtureOptions): Promise
     paymentIntents: () => ledger.paymentIntents(),
     refunds: () => ledger.refundList(),
     completeAction: intents.completeAction,
+    requestsInFlight: server.inFlight,
+    async idle() {
+      do {
+        await server.idle();
+        await webhooks.settled();
+      } while (server.inFlight() > 0 || webhooks.pending() > 0);
+    },
   };
 }

@@ -29,6 +29,10 @@ export interface FixtureServer {
   url: string;
   /** Stops listening and drops every open connection. */
   close(): Promise<void>;
+  /** How many Stripe requests are being handled right now (latency and hangs included). */
+  inFlight(): number;
+  /** Resolves once no Stripe request is being handled. */
+  idle(): Promise<void>;
 }
 
 export async function startServer(parts: ServerParts, port: number): Promise<FixtureServer> {
@@ -64,9 +68,11 @@ export async function startServer(parts: ServerParts, port: number): Promise<Fix
     if (rejected) return send(res, rejected);
 
     const template = validated.body as Params;
-    const reply = await idempotency.execute(key, fingerprint, async () =>
-      executeRoute({ ledger, intents }, route, params, template, fault),
-    );
+    const reply = await idempotency.execute(key, fingerprint, async () => {
+      const executed = await executeRoute({ ledger, intents }, route, params, template, fault);
+      // An error inside Stripe after execution began is the key's answer from then on.
+      return fault?.storedServerError ? unknownError() : executed;
+    });
     // The response lost on the way back: the result is stored, so a retry with the key gets it.
     if (fault?.failAfterCharge) return send(res, unknownError());
     send(res, { ...reply, headers: key ? { 'Idempotency-Key': key } : {} });
@@ -106,11 +112,21 @@ export async function startServer(parts: ServerParts, port: number): Promise<Fix
     return { status: response.status, body };
   }
 
+  let inFlight = 0;
+  let idleWaiters: (() => void)[] = [];
   const server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      if (error instanceof FixtureStopped) res.destroy();
-      else send(res, { status: 500, body: apiError(`stripe fixture: ${(error as Error).message}`) });
-    });
+    inFlight += 1;
+    handle(req, res)
+      .catch((error: unknown) => {
+        if (error instanceof FixtureStopped) res.destroy();
+        else send(res, { status: 500, body: apiError(`stripe fixture: ${(error as Error).message}`) });
+      })
+      .finally(() => {
+        inFlight -= 1;
+        if (inFlight > 0) return;
+        for (const resolve of idleWaiters) resolve();
+        idleWaiters = [];
+      });
   });
   await listen(server, port);
   return {
@@ -120,6 +136,13 @@ export async function startServer(parts: ServerParts, port: number): Promise<Fix
         server.close(() => resolve());
         server.closeAllConnections();
       }),
+    inFlight: () => inFlight,
+    idle: () =>
+      inFlight === 0
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => {
+            idleWaiters.push(resolve);
+          }),
   };
 }
 

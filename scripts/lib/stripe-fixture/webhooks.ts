@@ -13,6 +13,8 @@ export interface Webhooks {
   emit(type: string, intent: Stripe.PaymentIntent): void;
   /** Resolves once every delivery under way has finished or given up. */
   settled(): Promise<void>;
+  /** How many deliveries are under way. */
+  pending(): number;
 }
 
 export function createWebhooks(target: WebhookTarget | undefined, signal: AbortSignal): Webhooks {
@@ -39,6 +41,7 @@ export function createWebhooks(target: WebhookTarget | undefined, signal: AbortS
     async settled() {
       await Promise.allSettled([...deliveries]);
     },
+    pending: () => deliveries.size,
   };
 }
 
