@@ -1,6 +1,8 @@
 // In-memory stand-ins for the saga's activities, for workflow tests that must steer one branch (a
 // decline, a hang, a commit that fails after the charge). Each records its calls for assertions.
+import { ApplicationFailure } from '@temporalio/common';
 import { withDomainFailures } from '../../activities/failures';
+import { whileHeartbeating } from '../../activities/payments/gateway';
 import { DomainError } from '../../src/errors';
 import type { ReservationView, SeatRequest } from '../../workflows/reservation/contract';
 
@@ -14,6 +16,11 @@ export interface FakeScript {
   reconcileStatus: 'succeeded' | 'not_found';
   /** Payment methods whose charge never answers until `releaseHangs` is called. */
   hangingMethods: Set<string>;
+  /**
+   * Activities that fail for good (non-retryable, no domain code the saga expects): a bug, or retries
+   * exhausted. A broken refundPayment is the gateway marking the refund failed (REFUND_FAILED).
+   */
+  broken: Set<string>;
 }
 
 export function createFakeActivities(overrides: Partial<FakeScript> = {}) {
@@ -23,6 +30,7 @@ export function createFakeActivities(overrides: Partial<FakeScript> = {}) {
     commitFails: false,
     reconcileStatus: 'not_found',
     hangingMethods: new Set(['pm_hang']),
+    broken: new Set(),
     ...overrides,
   };
   const calls: { name: string; input: unknown }[] = [];
@@ -31,7 +39,13 @@ export function createFakeActivities(overrides: Partial<FakeScript> = {}) {
   const hangReleased = new Promise<void>((resolve) => {
     releaseHangs = resolve;
   });
-  const record = (name: string, input: unknown) => calls.push({ name, input });
+  const record = (name: string, input: unknown) => {
+    calls.push({ name, input });
+    if (!script.broken.has(name)) return;
+    if (name === 'refundPayment')
+      throw new DomainError('REFUND_FAILED', 'the gateway marked the refund failed');
+    throw ApplicationFailure.create({ type: 'ActivityBroken', message: `${name} broke`, nonRetryable: true });
+  };
   /** Reservations as recordReservation last saw them, for the late-payment workflow's loadReservation. */
   const recorded = new Map<string, ReservationView>();
   /** `${activity} ${reservationId}`: the first such call waits for the test's go-ahead. */
@@ -75,6 +89,10 @@ export function createFakeActivities(overrides: Partial<FakeScript> = {}) {
     async extendHold(input: { reservationId: string; heldUntil: string }) {
       record('extendHold', input);
     },
+    async syncLease(input: { reservationId: string; heldUntil: string }) {
+      record('syncLease', input);
+      return { seatIds: [] };
+    },
     async recordReservation(view: ReservationView) {
       record('recordReservation', view);
       recorded.set(view.id, view);
@@ -116,7 +134,8 @@ export function createFakeActivities(overrides: Partial<FakeScript> = {}) {
       record('chargePayment', input);
       const key = `${input.reservationId}:charge:${input.attempt}`;
       if (script.hangingMethods.has(input.paymentMethodId)) {
-        await hangReleased;
+        // Like the real charge: heartbeating, so the workflow's cancellation ends the wait.
+        await whileHeartbeating(() => hangReleased);
         throw new Error('gateway connection reset');
       }
       if (input.paymentMethodId.startsWith('pm_card_chargeDeclined')) {

@@ -1,7 +1,7 @@
 // Owns the reservation workflow's message handlers: the status query, the buyer's updates (hold,
 // confirm, cancel) with validators that refuse bad commands before they reach history, and support's
 // and the gateway's signals. Handlers only queue work; the workflow's main loop carries it out.
-import { condition, setHandler } from '@temporalio/workflow';
+import { CancellationScope, condition, setHandler } from '@temporalio/workflow';
 import { businessFailure } from '../failures';
 import {
   cancelUpdate,
@@ -16,6 +16,14 @@ import {
 } from './contract';
 import type { ReservationState } from './state';
 
+/**
+ * Waits in a handler for the saga to decide. Shielded from Temporal's cancel request, which the saga
+ * carries out as a release: the caller gets the outcome, not a cancelled update.
+ */
+function until(decided: () => boolean): Promise<void> {
+  return CancellationScope.nonCancellable(() => condition(decided));
+}
+
 export function registerMessageHandlers(state: ReservationState): void {
   const { input, view } = state;
   setHandler(statusQuery, () => state.snapshot());
@@ -23,7 +31,7 @@ export function registerMessageHandlers(state: ReservationState): void {
   setHandler(
     holdUpdate,
     async () => {
-      await condition(() => view.status !== 'PENDING');
+      await until(() => view.status !== 'PENDING');
       // A refused hold is an answer, not an update failure: the view carries `rejection` for the API.
       return state.snapshot();
     },
@@ -50,7 +58,7 @@ export function registerMessageHandlers(state: ReservationState): void {
       state.confirmInFlight = true;
       const attempt = (view.payment?.attempts ?? 0) + 1;
       state.commands.push({ kind: 'confirm', attempt, paymentMethodId });
-      await condition(() => state.attemptResults.has(attempt) || state.isTerminal());
+      await until(() => state.attemptResults.has(attempt) || state.isTerminal());
       state.confirmInFlight = false;
       const result = state.attemptResults.get(attempt) ?? { kind: 'ended' };
       switch (result.kind) {
@@ -83,6 +91,9 @@ export function registerMessageHandlers(state: ReservationState): void {
         if (view.status === 'CONFIRMED') {
           throw businessFailure('RESERVATION_CONFIRMED', 'this reservation is already confirmed');
         }
+        if (state.cancelRequested) {
+          throw businessFailure('RESERVATION_NOT_ACTIVE', 'the reservation is being cancelled');
+        }
         if (view.status !== 'HELD') {
           throw businessFailure('RESERVATION_NOT_ACTIVE', `the reservation is ${view.status}, not HELD`);
         }
@@ -95,7 +106,7 @@ export function registerMessageHandlers(state: ReservationState): void {
     async () => {
       if (!state.isTerminal()) {
         state.commands.push({ kind: 'cancel' });
-        await condition(() => state.isTerminal());
+        await until(() => state.isTerminal());
       }
       if (view.status === 'CONFIRMED') {
         throw businessFailure(

@@ -57,6 +57,8 @@ export async function completeSale(
 ): Promise<void> {
   const { view } = state;
   const orderId = orderIdFor(view.id);
+  // Until the sale completes, a failure of the saga refunds this charge (compensation.ts).
+  state.saleInFlight = paymentIntentId;
   try {
     await steps.completeSale({
       reservationId: view.id,
@@ -69,27 +71,33 @@ export async function completeSale(
       seatIds: view.seats.map((seat) => seat.id),
       actor,
     });
+    state.saleInFlight = undefined;
     view.orderId = orderId;
     state.publish('CONFIRMED');
   } catch (error) {
     if (domainCodeOf(error) !== 'SEATS_NOT_HELD') throw error;
+    state.saleInFlight = undefined;
     // Compensation, in reverse order of the steps: the money can no longer become a ticket, so it goes
-    // back automatically, then the seats this reservation still holds (if any) are released.
+    // back automatically, then the seats this reservation still holds (if any) are released, even when
+    // the refund fails for good (its failure then fails the workflow, for support to refund by hand).
     await CancellationScope.nonCancellable(async () => {
-      await steps.refundPayment({
-        refundId: `${view.id}-compensation`,
-        reservationId: view.id,
-        paymentIntentId,
-        amount: view.amount,
-        currency: view.currency,
-        reason: 'seats could not be committed after the charge',
-        actor: 'system',
-      });
-      await steps.releaseSeats({
-        reservationId: view.id,
-        reason: 'sale failed after charge',
-        actor: 'system',
-      });
+      try {
+        await steps.refundPayment({
+          refundId: `${view.id}-compensation`,
+          reservationId: view.id,
+          paymentIntentId,
+          amount: view.amount,
+          currency: view.currency,
+          reason: 'seats could not be committed after the charge',
+          actor: 'system',
+        });
+      } finally {
+        await steps.releaseSeats({
+          reservationId: view.id,
+          reason: 'sale failed after charge',
+          actor: 'system',
+        });
+      }
     });
     state.publish(
       'FAILED',

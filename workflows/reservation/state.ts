@@ -50,6 +50,10 @@ export class ReservationState {
   /** PaymentIntent outcomes that arrived by webhook (3-D Secure and other asynchronous payments). */
   readonly asyncOutcomes = new Map<string, PaymentOutcome>();
   confirmInFlight = false;
+  /** Temporal's cancel request (UI, CLI), once asked and not yet carried out or answered. */
+  cancelRequested = false;
+  /** The PaymentIntent of a sale under way: refunded if the saga fails before it becomes a ticket. */
+  saleInFlight: string | undefined;
 
   constructor(readonly input: ReservationInput) {
     this.view = {

@@ -1,6 +1,6 @@
 // Owns the reservation saga's activity stubs: one proxy per step, each with the summary that names the
 // step in the Temporal UI, on the queue and retry preset the step needs.
-import { patched, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import { log, patched, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { InventoryActivities } from '../../activities/inventory';
 import type { OrderActivities } from '../../activities/orders';
 import type { AttemptCheck, AttemptCheckInput, PaymentActivities } from '../../activities/payments';
@@ -11,6 +11,9 @@ import { gatewayCall, inventoryStep, mustComplete } from '../activity-options';
  * `reconcilePayment`; the worker registers both until those histories are gone.
  */
 const attemptCheckRenamed = 'check-payment-attempt-name';
+
+/** Histories recorded before the seats' lease followed the deadline (PAYING, the retry grace) have no sync. */
+const leaseFollowsDeadline = 'lease-follows-deadline';
 
 export function createSteps(paymentTaskQueue: string) {
   const { holdSeats } = proxyLocalActivities<InventoryActivities>({
@@ -26,6 +29,10 @@ export function createSteps(paymentTaskQueue: string) {
     summary: 'release seats',
   });
   const { extendHold } = proxyActivities<InventoryActivities>({ ...mustComplete, summary: 'extend hold' });
+  const { syncLease } = proxyLocalActivities<InventoryActivities>({
+    ...inventoryStep,
+    summary: "keep the seats' lease in step",
+  });
   const { completeSale } = proxyActivities<OrderActivities>({
     ...mustComplete,
     summary: 'commit seats, create order',
@@ -55,6 +62,19 @@ export function createSteps(paymentTaskQueue: string) {
     verifyPayment,
     /** One charge attempt; the caller names the attempt in its summary. */
     chargePayment: gateway.chargePayment,
+    /**
+     * Moves the seats' lease (held_until) to the workflow's deadline, the backstop should the workflow
+     * vanish. Not fatal when Postgres stays away: the sale refuses a lapsed lease, and the charge of such
+     * a sale is refunded.
+     */
+    async keepLease(reservationId: string, deadlineMs: number): Promise<void> {
+      if (!patched(leaseFollowsDeadline)) return;
+      try {
+        await syncLease({ reservationId, heldUntil: new Date(deadlineMs).toISOString() });
+      } catch (error) {
+        log.warn("the seats' lease could not follow the deadline", { reservationId, error: String(error) });
+      }
+    },
     /** Asks Stripe what became of an attempt whose answer the workflow did not get. */
     checkPaymentAttempt(input: AttemptCheckInput): Promise<AttemptCheck> {
       return patched(attemptCheckRenamed) ? checkPaymentAttempt(input) : reconcilePayment(input);

@@ -1,8 +1,15 @@
 // Owns the checkout saga: one workflow per reservation. Hold the seats, wait on a durable timer for the
 // buyer, pay through the rate-limited payment queue, then complete the sale or compensate (release the
-// seats, refund a charge that can no longer become a ticket). Expiry and payment timeouts are timers.
+// seats, refund a charge that can no longer become a ticket). Expiry and payment timeouts are timers;
+// Temporal's cancel request and a failure after the hold compensate too (compensation.ts).
 import { allHandlersFinished, condition, log } from '@temporalio/workflow';
 import { settleLatePayment } from '../late-payment/workflow';
+import {
+  answerLateCancellation,
+  cancelByTemporal,
+  compensateFailure,
+  runCancellableAsRequest,
+} from './compensation';
 import type { ReservationInput, ReservationView } from './contract';
 import { registerMessageHandlers } from './messages';
 import { pay } from './payment-attempt';
@@ -15,21 +22,35 @@ export async function reservationWorkflow(input: ReservationInput): Promise<Rese
   const state = new ReservationState(input);
   const steps = createSteps(input.payments.taskQueue);
   registerMessageHandlers(state);
+  return runCancellableAsRequest(state, async () => {
+    try {
+      return await checkout(state, steps);
+    } catch (error) {
+      throw await compensateFailure(state, steps, error);
+    }
+  });
+}
 
+async function checkout(state: ReservationState, steps: Steps): Promise<ReservationView> {
   // 1. Hold the seats, all or nothing. A refused hold is the reservation's answer: it ends at once.
   if (!(await holdSeats(state, steps))) return finish(state, steps);
   await steps.recordReservation(state.snapshot());
 
-  // 2. Until the reservation ends: the buyer pays or cancels, support acts, or the hold expires.
+  // 2. Until the reservation ends: the buyer pays or cancels, support acts, Temporal cancels, or the hold
+  // expires.
   while (!state.isTerminal()) {
     const remainingMs = state.holdExpiresAtMs - Date.now();
     if (remainingMs <= 0) {
       await releaseSeats(state, steps, 'EXPIRED', 'the hold expired before payment', 'system');
       break;
     }
-    if (!(await condition(() => state.hasWork(), remainingMs))) continue;
+    if (!(await condition(() => state.hasWork() || state.cancelRequested, remainingMs))) continue;
     if (state.releaseRequest) {
       await forceRelease(state, steps, 'released');
+      continue;
+    }
+    if (state.cancelRequested) {
+      await cancelByTemporal(state, steps);
       continue;
     }
     await handle(state, steps, state.commands.shift() as Command);
@@ -88,6 +109,7 @@ async function answerLateCommands(state: ReservationState): Promise<void> {
  * left in the same workflow task that completes it.
  */
 async function finish(state: ReservationState, steps: Steps): Promise<ReservationView> {
+  answerLateCancellation(state);
   do {
     await answerLateCommands(state);
     await steps.recordReservation(state.snapshot());

@@ -1,0 +1,107 @@
+// Owns the setup the saga suites share: the reservation workflow on the shared Temporal dev server with
+// in-memory activities (fake-activities.ts) on task queues of the suite's own, driven through the API's
+// own client module, and the few helpers every saga test calls (hold, confirm, read a rejection).
+import { randomUUID } from 'node:crypto';
+import type { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll } from 'vitest';
+import { type Checkout, createCheckout } from '../../api/workflows/reservations';
+import { DomainError } from '../../src/errors';
+import { loadConfig } from '../../src/platform/config';
+import { createPool, type Pool } from '../../src/platform/db';
+import type { ReservationView, ReservationWorkflow } from '../../workflows/reservation/contract';
+import {
+  connectTestTemporal,
+  createTestWorker,
+  type TestTemporal,
+  uniqueTaskQueue,
+} from '../helpers/temporal';
+import { testDatabaseUrl } from '../helpers/urls';
+import { createFakeActivities } from './fake-activities';
+
+/** Starts workers for the suite (beforeAll) and stops them (afterAll); `env` overrides the configuration. */
+export function sagaHarness(name: string, env: NodeJS.ProcessEnv = {}) {
+  const fakes = createFakeActivities();
+  const taskQueue = uniqueTaskQueue(name);
+  const paymentTaskQueue = `${taskQueue}-payments`;
+  let temporal: TestTemporal;
+  let pool: Pool;
+  let checkout: Checkout;
+  let workers: Worker[];
+  let running: Promise<unknown>;
+
+  beforeAll(async () => {
+    temporal = await connectTestTemporal();
+    pool = createPool(testDatabaseUrl, 2);
+    const config = loadConfig({
+      AUTH_JWT_SECRET: 'test-secret-of-some-length',
+      STRIPE_SECRET_KEY: 'sk_test_fake',
+      TEMPORAL_TASK_QUEUE: taskQueue,
+      TEMPORAL_PAYMENT_TASK_QUEUE: paymentTaskQueue,
+      PAYMENT_ATTEMPT_TIMEOUT_SECONDS: '1',
+      PAYMENT_WINDOW_SECONDS: '60',
+      MAX_PAYMENT_ATTEMPTS: '3',
+      API_WAIT_MS: '15000',
+      ...env,
+    });
+    checkout = createCheckout({ temporal: temporal.client, config, pool });
+    workers = [
+      await createTestWorker(temporal, { taskQueue, activities: fakes.main }),
+      await createTestWorker(temporal, { taskQueue: paymentTaskQueue, activities: fakes.payments }),
+    ];
+    running = Promise.all(workers.map((worker) => worker.run()));
+  });
+
+  afterAll(async () => {
+    fakes.releaseHangs();
+    for (const worker of workers) worker.shutdown();
+    await running;
+    await pool.end();
+    await temporal.close();
+  });
+
+  return {
+    fakes,
+    checkout: () => checkout,
+    handle: (id: string) => temporal.client.workflow.getHandle<ReservationWorkflow>(id),
+
+    /** Holds `seatIds` as a new buyer (or `buyerId`) through the API's client; the held reservation. */
+    async hold(seatIds: string[], buyerId = `buyer-${randomUUID().slice(0, 8)}`): Promise<ReservationView> {
+      const outcome = await checkout.hold({
+        eventId: 'evt_saga',
+        buyerId,
+        idempotencyKey: randomUUID(),
+        request: { seatIds },
+        summary: `${buyerId} test`,
+      });
+      if (!outcome.settled) throw new Error('hold did not settle');
+      return outcome.value;
+    },
+
+    async confirm(id: string, paymentMethodId: string): Promise<ReservationView> {
+      const outcome = await checkout.confirm(id, randomUUID(), paymentMethodId);
+      if (!outcome.settled) throw new Error('confirm did not settle');
+      return outcome.value;
+    },
+
+    /** The calls of activity `name` for one reservation, in order, with their inputs. */
+    callsFor<T = Record<string, unknown>>(name: string, reservationId: string): T[] {
+      return fakes
+        .callsTo(name)
+        .map((call) => call.input as T & { reservationId?: string })
+        .filter((input) => input.reservationId === reservationId);
+    },
+  };
+}
+
+/** The DomainError `work` rejects with; anything else fails the test with what it was. */
+export async function rejectionOf(work: Promise<unknown>): Promise<DomainError> {
+  const error = await work.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  if (!(error instanceof DomainError))
+    throw new Error(
+      `expected a DomainError, got ${String(error)} ${String((error as { cause?: unknown }).cause)}`,
+    );
+  return error;
+}
