@@ -13,7 +13,7 @@ import { createServer } from 'node:net';
 import { join, relative } from 'node:path';
 import type { Connection } from '@temporalio/client';
 import { migrate } from '../db/migrate';
-import { type Config, ConfigError, loadConfig } from '../src/platform/config';
+import { type Config, ConfigError, devSecrets, loadConfig } from '../src/platform/config';
 import { createPool } from '../src/platform/db';
 import { projectRoot, resolveTool, stripeMock, ToolNotFoundError, temporalCli } from './lib/binaries';
 import {
@@ -27,16 +27,19 @@ import { ChildExitedError, describeExit, Supervisor, waitForLine, watchAncestors
 import { demoEvent, seedEvent } from './lib/seed';
 import { builtInFaults, type StripeFixture, startStripeFixture } from './lib/stripe-fixture';
 
-/** What the worker and the API need that has no default in src/platform/config.ts; any given value wins. */
+/**
+ * What the worker and the API need that has no default in src/platform/config.ts; any given value wins.
+ * The secret is the public development one, which the config refuses in production or with a live key.
+ */
 export const devDefaults = {
-  AUTH_JWT_SECRET: 'dev-secret-change-me-please',
+  AUTH_JWT_SECRET: devSecrets.AUTH_JWT_SECRET,
   STRIPE_SECRET_KEY: 'sk_test_boxoffice',
 } as const;
 
 const stripeMockPort = 12111;
 const stripeFixturePort = 12112;
 /** Signs the fixture's webhooks to the API when no STRIPE_WEBHOOK_SECRET is given. */
-const devWebhookSecret = 'whsec_boxoffice_dev';
+const devWebhookSecret = devSecrets.STRIPE_WEBHOOK_SECRET;
 const dataDir = join(projectRoot, '.data');
 const temporalDbFile = join(dataDir, 'temporal.db');
 const tsx = join(projectRoot, 'node_modules', '.bin', 'tsx');
@@ -160,6 +163,8 @@ async function main(): Promise<void> {
     Object.entries(process.env).filter((entry): entry is [string, string] => Boolean(entry[1])),
   );
   const env: NodeJS.ProcessEnv = { ...devDefaults, ...given };
+  // Tokens from an identity provider replace the secret: the config accepts only one of the two.
+  if (given.AUTH_JWKS_URL) delete env.AUTH_JWT_SECRET;
   const startTemporal = isLocal(given.TEMPORAL_ADDRESS);
   const startStripeMock = !given.STRIPE_API_URL;
   if (startStripeMock) {
@@ -279,6 +284,12 @@ async function main(): Promise<void> {
   await connection?.close();
 
   const tokenPrefix = given.AUTH_JWT_SECRET ? 'AUTH_JWT_SECRET=<the same secret> ' : '';
+  const tokenLines = config.auth.jwksUrl
+    ? ['  A token:       from your identity provider (AUTH_JWKS_URL is set)']
+    : [
+        `  A token:       export TOKEN=$(${tokenPrefix}npm run -s token -- alice buyer)`,
+        `                 curl -H "Authorization: Bearer $TOKEN" ${apiUrl}/v1/events`,
+      ];
   const lines = [
     '',
     'Boxoffice is running. Ctrl-C stops everything.',
@@ -299,8 +310,7 @@ async function main(): Promise<void> {
       : []),
     `  Demo event     curl ${apiUrl}/v1/events/${demoEvent().id}`,
     '',
-    `  A token:       export TOKEN=$(${tokenPrefix}npm run -s token -- alice buyer)`,
-    `                 curl -H "Authorization: Bearer $TOKEN" ${apiUrl}/v1/events`,
+    ...tokenLines,
     '',
   ];
   process.stdout.write(`${lines.join('\n')}\n`);

@@ -56,8 +56,12 @@ function parse(): { scope: ReconcileScope; out: string; json: boolean } {
 }
 
 const { scope, out, json } = parse();
-// The report reads Postgres, Temporal and the gateway; it authenticates nobody, so it needs no JWT secret.
-const config = loadConfig({ AUTH_JWT_SECRET: 'the-report-verifies-no-tokens', ...process.env });
+// The report reads Postgres, Temporal and the gateway; it authenticates nobody, so it needs no JWT secret
+// (a placeholder, unless the deployment's token keys come from a JWKS).
+const config = loadConfig({
+  ...(process.env.AUTH_JWKS_URL ? {} : { AUTH_JWT_SECRET: 'the-report-verifies-no-tokens' }),
+  ...process.env,
+});
 const pool = createPool(config.databaseUrl, 4);
 const temporal = await connectTemporalClient(config.temporal);
 try {

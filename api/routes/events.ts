@@ -31,7 +31,7 @@ function found<T>(eventId: string, value: T | null | undefined): T {
 
 export function eventRoutes(deps: Pick<RouteDeps, 'config' | 'pool' | 'seatMap'>) {
   const app = new OpenAPIHono<AppEnv>();
-  const organizer = secured(deps.config.auth.jwtSecret, 'organizer');
+  const organizer = secured(deps.config.auth, 'organizer');
 
   app.openapi(
     route('post', '/v1/events', {

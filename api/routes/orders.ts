@@ -26,8 +26,8 @@ const OrderSearchQuery = z
 
 export function orderRoutes(deps: Pick<RouteDeps, 'config' | 'pool'>) {
   const app = new OpenAPIHono<AppEnv>();
-  const ownerOrSupport = secured(deps.config.auth.jwtSecret, 'buyer', 'support');
-  const support = secured(deps.config.auth.jwtSecret, 'support');
+  const ownerOrSupport = secured(deps.config.auth, 'buyer', 'support');
+  const support = secured(deps.config.auth, 'support');
 
   app.openapi(
     ordersRoute('get', '/v1/orders/{id}', {

@@ -16,7 +16,7 @@ const refund = (description: string) => json(RefundSchema, description);
 
 export function refundRoutes(deps: Pick<RouteDeps, 'config' | 'refunds'>) {
   const app = new OpenAPIHono<AppEnv>();
-  const support = secured(deps.config.auth.jwtSecret, 'support');
+  const support = secured(deps.config.auth, 'support');
 
   app.openapi(
     route('post', '/v1/orders/{id}/refunds', {

@@ -47,8 +47,8 @@ export function reservationRoutes(
   deps: Pick<RouteDeps, 'config' | 'checkout' | 'fastRejection' | 'rateLimit' | 'eventExists'>,
 ) {
   const app = new OpenAPIHono<AppEnv>();
-  const buyer = secured(deps.config.auth.jwtSecret, 'buyer');
-  const ownerOrSupport = secured(deps.config.auth.jwtSecret, 'buyer', 'support');
+  const buyer = secured(deps.config.auth, 'buyer');
+  const ownerOrSupport = secured(deps.config.auth, 'buyer', 'support');
 
   /** The principal, once it may reach the reservation: anyone else's is "not found", not "forbidden". */
   async function authorized(principal: Principal, reservationId: string): Promise<Principal> {

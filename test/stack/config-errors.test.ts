@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { projectRoot } from '../../scripts/lib/binaries';
+import { devSecrets } from '../../src/platform/config';
 
 const tsx = join(projectRoot, 'node_modules', '.bin', 'tsx');
 
@@ -60,5 +61,20 @@ describe('a bad environment', () => {
     expect(lines[0]).toContain('DATABASE_URL must be a URL starting with postgres:// or postgresql://');
     expect(lines[0]).toContain('PORT');
     expect(lines[0]).toContain('STRIPE_SECRET_KEY must look like sk_test_... or sk_live_...');
+  });
+
+  it('stops the API in production with one line refusing the public development secret', async () => {
+    const { code, stderr } = await run('api/server.ts', {
+      ...valid,
+      NODE_ENV: 'production',
+      AUTH_JWT_SECRET: devSecrets.AUTH_JWT_SECRET,
+      TICKET_SIGNING_SECRET: 'a-ticket-key-of-its-own-32-chars',
+    });
+    expect(code).toBe(1);
+    const lines = stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      /^boxoffice-api: invalid configuration: AUTH_JWT_SECRET is the public development value, refused with NODE_ENV=production/,
+    );
   });
 });
