@@ -1,6 +1,7 @@
-// Checks docker-compose.yml against the code, since no Docker engine runs here: its services, ports,
-// dependency conditions and health checks, the environment the worker and the API need, and that
-// Temporal gets the same search attributes and dynamic config as the dev server and the tests.
+// Checks docker-compose.yml against the code, since no Docker engine runs here: its services, ports (all
+// but the API's on loopback), dependency conditions and health checks, the environment the worker and the
+// API need (secrets from the host, never the public development values), and that Temporal gets the same
+// search attributes and dynamic config as the dev server and the tests.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -8,7 +9,7 @@ import { parse } from 'yaml';
 import { projectRoot, stripeMock } from '../../scripts/lib/binaries';
 import { searchAttributeFlag, testingServerDynamicConfig } from '../../scripts/lib/dev-temporal';
 import { temporalDynamicConfig } from '../../scripts/lib/temporal-server';
-import { ConfigError, loadConfig } from '../../src/platform/config';
+import { ConfigError, devSecrets, loadConfig } from '../../src/platform/config';
 import { searchAttributeKeys } from '../../workflows/search-attributes';
 
 interface Service {
@@ -69,6 +70,11 @@ function requiredVariables(): string[] {
 
 const oneShotJobs = ['temporal-schema', 'temporal-search-attributes', 'migrate'];
 const appServices = ['worker', 'api'];
+/** Secrets of the operator's own, as a host's environment or `.env` file gives them to compose. */
+const hostSecrets = {
+  AUTH_JWT_SECRET: 'a-host-secret-of-32-characters!!',
+  TICKET_SIGNING_SECRET: 'a-host-ticket-key-of-32-chars!!!',
+};
 
 describe('docker-compose.yml', () => {
   it('defines the whole stack and nothing else', () => {
@@ -105,11 +111,31 @@ describe('docker-compose.yml', () => {
     expect(published).toEqual({
       postgres: ['127.0.0.1:5432:5432'],
       redis: ['127.0.0.1:6379:6379'],
-      temporal: ['7233:7233'],
-      'temporal-ui': ['8233:8080'],
-      'stripe-mock': ['12111:12111'],
+      temporal: ['127.0.0.1:7233:7233'],
+      'temporal-ui': ['127.0.0.1:8233:8080'],
+      'stripe-mock': ['127.0.0.1:12111:12111'],
       api: ['3000:3000'],
     });
+  });
+
+  it('publishes everything but the API on 127.0.0.1 only: no unauthenticated Temporal gRPC or UI', () => {
+    for (const [name, definition] of Object.entries(services)) {
+      if (name === 'api') continue;
+      for (const port of definition.ports ?? []) expect(String(port), name).toMatch(/^127\.0\.0\.1:\d+:\d+$/);
+    }
+  });
+
+  it('ships none of the public development secrets: the worker and the API take them from the host', () => {
+    const file = read('docker-compose.yml');
+    for (const [name, value] of Object.entries(devSecrets)) expect(file, name).not.toContain(value);
+    // The image runs with NODE_ENV=production, so without secrets of one's own they refuse to start.
+    expect(read('Dockerfile')).toMatch(/^ENV NODE_ENV=production\b/m);
+    for (const name of appServices) {
+      const inImage = { ...environmentOf(name), NODE_ENV: 'production' };
+      expect(() => loadConfig(inImage), name).toThrow(/AUTH_JWT_SECRET is required/);
+      const given = { ...environmentOf(name, hostSecrets), NODE_ENV: 'production' };
+      expect(loadConfig(given).ticketSigningSecret, name).toBe(hostSecrets.TICKET_SIGNING_SECRET);
+    }
   });
 
   it('health-checks every service that something waits on, and the API through /readyz', () => {
@@ -155,7 +181,7 @@ describe('docker-compose.yml', () => {
     const required = requiredVariables();
     expect(required.sort()).toEqual(['AUTH_JWT_SECRET', 'STRIPE_SECRET_KEY']);
     for (const name of appServices) {
-      const env = environmentOf(name);
+      const env = environmentOf(name, hostSecrets);
       for (const variable of required) expect(env[variable], `${name} ${variable}`).toBeTruthy();
       const config = loadConfig(env);
       expect(new URL(config.databaseUrl).host, name).toBe('postgres:5432');
