@@ -8,7 +8,9 @@ import {
 } from '@temporalio/client';
 import { findReservation } from '../../src/checkout/orders';
 import { requestFingerprint, reservationIdFor } from '../../src/checkout/reservation-id';
+import { type UnfinishedEnd, unfinishedView } from '../../src/checkout/unfinished';
 import { DomainError, isErrorCode } from '../../src/errors';
+import { leaseOf } from '../../src/inventory/lease';
 import type { Config } from '../../src/platform/config';
 import type { Pool } from '../../src/platform/db';
 import {
@@ -78,13 +80,29 @@ export function createCheckout({ temporal, config, pool }: CheckoutDeps) {
     };
   }
 
+  /** The truth about a reservation whose workflow stopped before finishing: how, and its seats' lease. */
+  async function unfinished(view: ReservationView, end: UnfinishedEnd): Promise<ReservationView> {
+    return unfinishedView(view, end, await leaseOf(pool, view.id, { graceSeconds: config.holdGraceSeconds }));
+  }
+
+  /** A view still HELD, PAYING or PENDING is the truth only while its workflow runs. */
+  async function unlessStopped(view: ReservationView): Promise<ReservationView> {
+    if (terminalStatuses.includes(view.status)) return view;
+    const status = (await unlessMissing(handleOf(view.id).describe()))?.status.name;
+    if (status === 'RUNNING' || status === 'PAUSED') return view;
+    // Finished meanwhile: its final state.
+    if (status === 'COMPLETED') return handleOf(view.id).query(statusQuery);
+    const ends: readonly string[] = ['TERMINATED', 'CANCELLED', 'FAILED', 'TIMED_OUT'];
+    return unfinished(view, status && ends.includes(status) ? (status as UnfinishedEnd) : 'GONE');
+  }
+
   /** Reads the reservation from its workflow; a workflow Temporal no longer has is read from Postgres. */
   async function read(reservationId: string): Promise<ReservationView> {
     const view = await unlessMissing(handleOf(reservationId).query(statusQuery));
-    if (view) return lateSaleOf(view);
+    if (view) return lateSaleOf(await unlessStopped(view));
     const row = await findReservation(pool, reservationId);
     if (!row) throw new DomainError('RESERVATION_NOT_FOUND', `reservation ${reservationId} does not exist`);
-    return {
+    const recorded: ReservationView = {
       id: row.id,
       eventId: row.eventId,
       buyerId: row.buyerId,
@@ -96,6 +114,7 @@ export function createCheckout({ temporal, config, pool }: CheckoutDeps) {
       ...(row.orderId && { orderId: row.orderId }),
       ...(row.reason && { reason: row.reason }),
     };
+    return terminalStatuses.includes(recorded.status) ? recorded : unfinished(recorded, 'GONE');
   }
 
   /** A retried POST of a finished reservation gets its final state, if it asks for the same thing. */
