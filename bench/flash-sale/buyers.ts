@@ -149,7 +149,13 @@ const seatsPerRow = 50;
 export const seatIdsOf = (seats: number) =>
   Array.from({ length: seats }, (_, i) => `A-${Math.floor(i / seatsPerRow) + 1}-${(i % seatsPerRow) + 1}`);
 
-export async function createEvent(http: HttpClient, organizer: string, seats: number, name: string) {
+export async function createEvent(
+  http: HttpClient,
+  organizer: string,
+  seats: number,
+  name: string,
+  policy: { holdSeconds: number; maxSeatsPerBuyer: number } = { holdSeconds: 600, maxSeatsPerBuyer: 4 },
+) {
   const rows = Array.from({ length: Math.ceil(seats / seatsPerRow) }, (_, i) => ({
     id: String(i + 1),
     seats: Math.min(seatsPerRow, seats - i * seatsPerRow),
@@ -161,8 +167,7 @@ export async function createEvent(http: HttpClient, organizer: string, seats: nu
       venue: 'Bench Arena',
       startsAt: new Date(Date.now() + 30 * 86_400_000).toISOString(),
       currency: 'EUR',
-      holdSeconds: 600,
-      maxSeatsPerBuyer: 4,
+      ...policy,
       sections: [{ id: 'A', name: 'Floor', price: 5000, rows }],
     },
   });

@@ -200,7 +200,8 @@ export class ChildExitedError extends Error {
   }
 }
 
-function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+/** Signals the process group `child` leads (it was spawned detached); a group already gone is no error. */
+export function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   if (child.pid === undefined) return;
   try {
     // A negative pid addresses the process group the child leads (it was spawned detached).
