@@ -12,6 +12,7 @@ import { createSeatMap } from '../src/inventory/seat-map';
 import { isPoolExhausted, type Pool } from '../src/platform/db';
 import type { AppDeps, AppEnv, RouteDeps } from './env';
 import { createFastRejection } from './fast-rejection';
+import { createApiMetrics, metricsRoutes } from './metrics';
 import { domainProblem, problem } from './problem';
 import { createBuyerRateLimit } from './rate-limit';
 import { eventRoutes } from './routes/events';
@@ -50,21 +51,32 @@ function createEventExists(pool: Pool): (eventId: string) => Promise<boolean> {
 /** The clients plus the services built once from them, which the routes share. */
 export function createRouteDeps(deps: AppDeps): RouteDeps {
   const seatMap = createSeatMap(deps);
+  const metrics = createApiMetrics(deps);
+  const checkout = createCheckout(deps);
+  const refunds = createRefunds(deps);
   return {
     ...deps,
     seatMap,
-    checkout: createCheckout(deps),
-    refunds: createRefunds(deps),
+    // Every hold, confirm and refund request is counted and timed by how it ended.
+    checkout: {
+      ...checkout,
+      hold: metrics.holds(checkout.hold),
+      confirm: metrics.confirms(checkout.confirm),
+    },
+    refunds: { ...refunds, refund: metrics.refundRequests(refunds.refund) },
     payments: createPayments(deps),
-    fastRejection: createFastRejection(deps.redis, seatMap),
-    rateLimit: createBuyerRateLimit(deps.redis),
+    fastRejection: createFastRejection(deps.redis, seatMap, metrics),
+    rateLimit: createBuyerRateLimit(deps.redis, metrics),
+    metrics,
     eventExists: createEventExists(deps.pool),
   };
 }
 
 export function createApp(deps: AppDeps) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+  const routeDeps = createRouteDeps(deps);
 
+  app.use(routeDeps.metrics.httpRequests);
   app.use(requestId({ headerName: 'x-request-id' }));
   app.use(async function requestLogging(c, next) {
     const log = deps.log.child({ requestId: c.get('requestId') });
@@ -88,8 +100,8 @@ export function createApp(deps: AppDeps) {
     }),
   );
 
-  const routeDeps = createRouteDeps(deps);
   app.route('/', healthRoutes(routeDeps));
+  app.route('/', metricsRoutes(routeDeps.metrics));
   app.route('/', eventRoutes(routeDeps));
   app.route('/', reservationRoutes(routeDeps));
   app.route('/', orderRoutes(routeDeps));

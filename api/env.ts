@@ -6,10 +6,12 @@ import type { SeatMap } from '../src/inventory/seat-map';
 import type { Config } from '../src/platform/config';
 import type { Pool } from '../src/platform/db';
 import type { Logger } from '../src/platform/logger';
+import type { Registry } from '../src/platform/metrics';
 import type { Redis } from '../src/platform/redis';
 import type { Stripe } from '../src/platform/stripe';
 import type { AuthVariables } from './auth';
 import type { FastRejection } from './fast-rejection';
+import type { ApiMetrics } from './metrics';
 import type { BuyerRateLimit } from './rate-limit';
 import type { Payments } from './workflows/payments';
 import type { Refunds } from './workflows/refunds';
@@ -23,6 +25,8 @@ export interface AppDeps {
   temporal: Client;
   stripe: Stripe;
   log: Logger;
+  /** The process's metrics registry (api/server.ts); the app makes its own when absent (tests). */
+  registry?: Registry;
 }
 
 /** Built once per app from its clients and shared by the routes (one seat map, one event cache). */
@@ -33,6 +37,7 @@ export interface AppServices {
   payments: Payments;
   fastRejection: FastRejection;
   rateLimit: BuyerRateLimit;
+  metrics: ApiMetrics;
   eventExists(eventId: string): Promise<boolean>;
 }
 

@@ -5,6 +5,7 @@ import { reservationIdFor } from '../src/checkout/reservation-id';
 import { DomainError } from '../src/errors';
 import type { Redis } from '../src/platform/redis';
 import type { SeatRequest } from '../workflows/reservation/contract';
+import type { ApiMetrics } from './metrics';
 
 export interface SeatAvailabilityCache {
   /** Seats among `seatIds` the cache shows as held or sold; undefined when the cache can't answer. */
@@ -15,18 +16,29 @@ export interface SeatAvailabilityCache {
 
 const attemptTtlSeconds = 24 * 3600;
 
-export function createFastRejection(redis: Redis, cache: SeatAvailabilityCache) {
+export function createFastRejection(
+  redis: Redis,
+  cache: SeatAvailabilityCache,
+  metrics?: Pick<ApiMetrics, 'fastRejections' | 'redisFailOpen'>,
+) {
+  // Without Redis nothing is marked or known: the request goes on to the workflow, which decides.
+  const failedOpen = () => metrics?.redisFailOpen.inc({ component: 'fast_rejection' });
+
   const attemptKey = (input: { buyerId: string; idempotencyKey: string }) =>
     `reservation-attempt:${reservationIdFor(input.buyerId, input.idempotencyKey)}`;
 
   // Every request that goes on to the workflow is marked first, so a retry of a winning request is
   // never fast-rejected because of the seats its own first attempt now holds.
   async function markAttempted(key: string): Promise<void> {
-    await redis.set(key, '1', 'EX', attemptTtlSeconds).catch(() => {});
+    await redis.set(key, '1', 'EX', attemptTtlSeconds).catch(failedOpen);
   }
 
   async function wasAttempted(key: string): Promise<boolean> {
-    return (await redis.exists(key).catch(() => 1)) === 1;
+    const exists = await redis.exists(key).catch(() => {
+      failedOpen();
+      return 1;
+    });
+    return exists === 1;
   }
 
   return {
@@ -41,6 +53,7 @@ export function createFastRejection(redis: Redis, cache: SeatAvailabilityCache) 
       if ('seatIds' in request) {
         const taken = await cache.unavailableAmong(eventId, request.seatIds);
         if (taken?.length && !(await wasAttempted(key))) {
+          metrics?.fastRejections.inc({ request: 'seats' });
           throw new DomainError('SEATS_UNAVAILABLE', `seats already taken: ${taken.join(', ')}`, {
             unavailableSeatIds: taken,
           });
@@ -48,6 +61,7 @@ export function createFastRejection(redis: Redis, cache: SeatAvailabilityCache) 
       } else {
         const available = await cache.availableCount(eventId, request.section);
         if (available !== undefined && available < request.quantity && !(await wasAttempted(key))) {
+          metrics?.fastRejections.inc({ request: 'section' });
           throw new DomainError(
             'SEATS_UNAVAILABLE',
             `only ${available} seats left in section ${request.section}`,

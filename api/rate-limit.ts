@@ -2,6 +2,7 @@
 // API keeps selling (Postgres still enforces every invariant), it just stops limiting.
 import { DomainError } from '../src/errors';
 import type { Redis } from '../src/platform/redis';
+import type { ApiMetrics } from './metrics';
 
 export interface BuyerRateLimitOptions {
   /** Requests allowed per buyer per window. */
@@ -11,6 +12,7 @@ export interface BuyerRateLimitOptions {
 
 export function createBuyerRateLimit(
   redis: Redis,
+  metrics?: Pick<ApiMetrics, 'rateLimited' | 'redisFailOpen'>,
   options: BuyerRateLimitOptions = { limit: 30, windowSeconds: 10 },
 ) {
   return {
@@ -26,9 +28,11 @@ export function createBuyerRateLimit(
           .exec()) as [[Error | null, number]];
         count = incremented;
       } catch {
+        metrics?.redisFailOpen.inc({ component: 'rate_limit' });
         return;
       }
       if (count > options.limit) {
+        metrics?.rateLimited.inc({ limit: 'reservations_per_buyer' });
         throw new DomainError(
           'RATE_LIMITED',
           `at most ${options.limit} reservation requests per ${options.windowSeconds} s`,

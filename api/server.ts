@@ -3,6 +3,7 @@ import { serve } from '@hono/node-server';
 import { ConfigError, loadConfig } from '../src/platform/config';
 import { createPool } from '../src/platform/db';
 import { createLogger } from '../src/platform/logger';
+import { createMetricsRegistry } from '../src/platform/metrics';
 import { createRedis } from '../src/platform/redis';
 import { createStripe } from '../src/platform/stripe';
 import { connectTemporalClient } from '../src/platform/temporal';
@@ -17,7 +18,8 @@ async function main() {
     throw new Error(`Temporal is not answering at ${config.temporal.address}: ${error.message}`);
   });
   const stripe = createStripe(config.stripe);
-  const app = createApp({ config, pool, redis, temporal, stripe, log });
+  const registry = createMetricsRegistry({ processMetrics: true });
+  const app = createApp({ config, pool, redis, temporal, stripe, log, registry });
 
   const server = serve({ fetch: app.fetch, port: config.port, hostname: '0.0.0.0' }, (info) => {
     log.info({ port: info.port }, `API listening on http://127.0.0.1:${info.port}`);

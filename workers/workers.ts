@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { type ActivityDeps, createMainQueueActivities, createPaymentQueueActivities } from '../activities';
 import type { Config } from '../src/platform/config';
+import type { WorkerMetrics } from './metrics';
 
 export interface CreateWorkersOptions {
   connection: NativeConnection;
@@ -14,12 +15,15 @@ export interface CreateWorkersOptions {
   workflowsPath?: string;
   /** Activities registered on the main queue beside Boxoffice's own (the benchmark's probe). */
   extraActivities?: WorkerOptions['activities'];
+  /** Counts every activity attempt of both workers (workers/metrics.ts). */
+  metrics?: Pick<WorkerMetrics, 'interceptor'>;
   /** Extra options for both workers, e.g. shorter shutdown in tests. */
   overrides?: Partial<WorkerOptions>;
 }
 
 export async function createWorkers(options: CreateWorkersOptions): Promise<Worker[]> {
   const { connection, config, deps } = options;
+  const interceptors = options.metrics && { activity: [options.metrics.interceptor] };
   const workflows = options.workflowBundlePath
     ? { workflowBundle: { codePath: options.workflowBundlePath } }
     : {
@@ -32,6 +36,7 @@ export async function createWorkers(options: CreateWorkersOptions): Promise<Work
     taskQueue: config.temporal.taskQueue,
     ...workflows,
     activities: { ...createMainQueueActivities(deps), ...options.extraActivities },
+    interceptors,
     shutdownGraceTime: '10s',
     ...options.overrides,
   });
@@ -40,6 +45,7 @@ export async function createWorkers(options: CreateWorkersOptions): Promise<Work
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.paymentTaskQueue,
     activities: createPaymentQueueActivities(deps),
+    interceptors,
     // The one global knob for a rate-limited gateway: the server hands out at most this many payment
     // activities per second across every worker, so a rush queues inside Temporal instead of 429s.
     maxTaskQueueActivitiesPerSecond: config.payments.rateLimitPerSecond,

@@ -9,6 +9,7 @@ import type { PaymentOutcome } from '../../workflows/reservation/contract';
 import type { AppEnv, RouteDeps } from '../env';
 import { json } from '../schemas/http';
 import { problems } from '../schemas/problem';
+import type { Delivery } from '../workflows/payments';
 import { routesOf } from './route';
 
 const route = routesOf('payments');
@@ -31,14 +32,36 @@ function paymentOutcomeOf(intent: Stripe.PaymentIntent): PaymentOutcome | undefi
   };
 }
 
-export function webhookRoutes(deps: Pick<RouteDeps, 'config' | 'pool' | 'stripe' | 'payments'>) {
+/** What became of one delivery: a Delivery, or a repeat of an event already processed. */
+type Handled = { outcome: Delivery['outcome'] | 'duplicate'; detail: string };
+
+export function webhookRoutes(deps: Pick<RouteDeps, 'config' | 'pool' | 'stripe' | 'payments' | 'metrics'>) {
   const app = new OpenAPIHono<AppEnv>();
 
   /** Tells the reservation's workflow; if it has ended, a succeeded charge goes to a late-payment workflow. */
-  async function deliver(reservationId: string, intent: Stripe.PaymentIntent): Promise<string> {
+  async function deliver(reservationId: string, intent: Stripe.PaymentIntent): Promise<Delivery> {
     const outcome = paymentOutcomeOf(intent);
-    if (!outcome) return `ignored: PaymentIntent is ${intent.status}`;
+    if (!outcome) return { outcome: 'ignored', detail: `ignored: PaymentIntent is ${intent.status}` };
     return deps.payments.deliver(reservationId, outcome);
+  }
+
+  /** Processes a verified event once: a repeat delivery of one already processed changes nothing. */
+  async function handle(event: Stripe.Event): Promise<Handled> {
+    if (!(await claimWebhookEvent(deps.pool, event.id, event.type))) {
+      return { outcome: 'duplicate', detail: 'duplicate: already processed' };
+    }
+    let handled: Handled = { outcome: 'ignored', detail: `ignored: ${event.type}` };
+    if (paymentIntentEvents.has(event.type)) {
+      const paymentIntentId = (event.data.object as { id: string }).id;
+      // The payload is only a hint: the PaymentIntent's state is read from Stripe itself.
+      const intent = await deps.stripe.paymentIntents.retrieve(paymentIntentId);
+      const reservationId = intent.metadata?.reservationId;
+      handled = reservationId
+        ? await deliver(reservationId, intent)
+        : { outcome: 'ignored', detail: 'ignored: not a Boxoffice payment' };
+    }
+    await markWebhookEventProcessed(deps.pool, event.id);
+    return handled;
   }
 
   app.openapi(
@@ -68,25 +91,16 @@ export function webhookRoutes(deps: Pick<RouteDeps, 'config' | 'pool' | 'stripe'
           secret,
         );
       } catch {
+        deps.metrics.webhooks.inc({ outcome: 'invalid_signature' });
         throw new DomainError(
           'WEBHOOK_SIGNATURE_INVALID',
           'the Stripe-Signature header does not match this payload',
         );
       }
-      if (!(await claimWebhookEvent(deps.pool, event.id, event.type))) {
-        return c.json({ received: true, outcome: 'duplicate: already processed' }, 200);
-      }
-      let outcome = `ignored: ${event.type}`;
-      if (paymentIntentEvents.has(event.type)) {
-        const paymentIntentId = (event.data.object as { id: string }).id;
-        // The payload is only a hint: the PaymentIntent's state is read from Stripe itself.
-        const intent = await deps.stripe.paymentIntents.retrieve(paymentIntentId);
-        const reservationId = intent.metadata?.reservationId;
-        outcome = reservationId ? await deliver(reservationId, intent) : 'ignored: not a Boxoffice payment';
-      }
-      await markWebhookEventProcessed(deps.pool, event.id);
-      c.get('log').info({ stripeEventId: event.id, type: event.type, outcome }, 'stripe webhook');
-      return c.json({ received: true, outcome }, 200);
+      const { outcome, detail } = await handle(event);
+      deps.metrics.webhooks.inc({ outcome });
+      c.get('log').info({ stripeEventId: event.id, type: event.type, outcome: detail }, 'stripe webhook');
+      return c.json({ received: true, outcome: detail }, 200);
     },
   );
 

@@ -15,17 +15,25 @@ import {
 import { PaymentIntentId } from '../../workflows/search-attributes';
 import { unlessMissing } from './temporal-errors';
 
+/** What a delivery did: `outcome` for the metrics, `detail` for the webhook's answer and log. */
+export interface Delivery {
+  outcome: 'signalled' | 'late_payment' | 'ignored';
+  detail: string;
+}
+
 export function createPayments({ temporal, config }: { temporal: Client; config: Config }) {
   return {
-    /** Hands the outcome to the workflow that needs it; returns what was done, for the webhook's log. */
-    async deliver(reservationId: string, outcome: PaymentOutcome): Promise<string> {
+    /** Hands the outcome to the workflow that needs it; says what was done. */
+    async deliver(reservationId: string, outcome: PaymentOutcome): Promise<Delivery> {
       const handle = temporal.workflow.getHandle<ReservationWorkflow>(reservationId);
       const description = await unlessMissing(handle.describe());
       if (description?.status.name === 'RUNNING') {
         await handle.signal(paymentOutcomeSignal, outcome);
-        return `signalled ${reservationId}`;
+        return { outcome: 'signalled', detail: `signalled ${reservationId}` };
       }
-      if (outcome.status !== 'succeeded') return 'ignored: the reservation has ended and nothing was charged';
+      if (outcome.status !== 'succeeded') {
+        return { outcome: 'ignored', detail: 'ignored: the reservation has ended and nothing was charged' };
+      }
       await temporal.workflow.start<LatePaymentWorkflow>(latePaymentWorkflowType, {
         workflowId: latePaymentWorkflowId(outcome.paymentIntentId),
         taskQueue: config.temporal.taskQueue,
@@ -40,7 +48,7 @@ export function createPayments({ temporal, config }: { temporal: Client; config:
         typedSearchAttributes: [{ key: PaymentIntentId, value: outcome.paymentIntentId }],
         staticSummary: `Late payment ${outcome.paymentIntentId} for ${reservationId}: sell the seats again or refund`,
       });
-      return `late payment workflow for ${reservationId}`;
+      return { outcome: 'late_payment', detail: `late payment workflow for ${reservationId}` };
     },
   };
 }

@@ -1,13 +1,3 @@
-// Owns finding a free loopback port: bound once by us, then released for a child process to take.
-import { createServer } from 'node:net';
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
+// Owns the scripts' and suites' way to a free loopback port: the one helper in src/platform/ports.ts,
+// which the worker uses too.
+export { freePort } from '../../src/platform/ports';

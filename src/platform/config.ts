@@ -25,6 +25,7 @@
 //   HOLD_GRACE_SECONDS           120; a held seat whose lease (held_until) lapsed longer ago is back on sale
 //   API_WAIT_MS                  5000; how long the API waits on a hold or confirm before answering 202
 //   PORT                         3000
+//   WORKER_METRICS_PORT          9464; the worker's /metrics (Boxoffice's and the Temporal SDK's); 0 = any free port
 //   LOG_LEVEL                    info (fatal|error|warn|info|debug|trace|silent)
 import { z } from 'zod';
 
@@ -98,6 +99,7 @@ const envSchema = z.object({
     .default(defaultHoldGraceSeconds),
   API_WAIT_MS: positiveInt(5000),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   LOG_LEVEL: z.enum(logLevels).default('info'),
 });
 
@@ -138,6 +140,8 @@ export interface Config {
   holdGraceSeconds: number;
   apiWaitMs: number;
   port: number;
+  /** Where the worker serves /metrics for Prometheus. */
+  workerMetricsPort: number;
   logLevel: (typeof logLevels)[number];
 }
 
@@ -231,6 +235,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     holdGraceSeconds: e.HOLD_GRACE_SECONDS,
     apiWaitMs: e.API_WAIT_MS,
     port: e.PORT,
+    workerMetricsPort: e.WORKER_METRICS_PORT,
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -1,15 +1,24 @@
 // Owns how a suite reaches the shared Temporal dev server and runs a real Worker on its own task queue.
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
+import { IllegalStateError } from '@temporalio/common';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { inject } from 'vitest';
+
+/** The quiet logger of the suites' runtime, for a suite that installs the runtime itself. */
+export const testRuntimeLogger = new DefaultLogger('ERROR');
 
 let runtimeInstalled = false;
 
 function quietRuntime() {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  try {
+    Runtime.install({ logger: testRuntimeLogger });
+  } catch (error) {
+    // The suite installed a runtime of its own first (the metrics suites: with the SDK's exporter).
+    if (!(error instanceof IllegalStateError)) throw error;
+  }
 }
 
 export interface TestTemporal {

@@ -1,0 +1,165 @@
+// Owns the API's metrics: HTTP requests by route template and status (@hono/prometheus), the checkout's
+// business counters (holds, fast rejections, confirms, refund requests, webhooks, rate-limited requests,
+// Redis failing open), the seats held past their lease (read from Postgres at scrape time), and
+// GET /metrics. Labels are outcomes, error codes and route templates: never a buyer, reservation or
+// event id, so every series stays few however large the sale.
+import { prometheus } from '@hono/prometheus';
+import { Hono, type MiddlewareHandler } from 'hono';
+import { Counter, Gauge, Histogram } from 'prom-client';
+import { DomainError } from '../src/errors';
+import { countSeatsHeldPastLease } from '../src/inventory/past-lease';
+import type { Pool } from '../src/platform/db';
+import type { Logger } from '../src/platform/logger';
+import { createMetricsRegistry, metricsContentType, type Registry } from '../src/platform/metrics';
+import type { AppEnv } from './env';
+import type { Settled } from './workflows/budget';
+
+/**
+ * Latency buckets of a hold or a confirm (seconds), fine around the alert thresholds (DESIGN.md: p99
+ * confirm latency over 1.5 s warns, over 1.8 s pages) and up to the API's wait budget.
+ */
+const checkoutLatencyBuckets = [0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.25, 1.5, 1.8, 2, 3, 5, 10, 20];
+
+/** Where Redis failed and the API carried on without it (fail open: Postgres still guards every seat). */
+export type RedisComponent = 'rate_limit' | 'fast_rejection';
+
+export interface ApiMetricsOptions {
+  pool: Pool;
+  log: Logger;
+  /** The process's registry (api/server.ts adds Node's process metrics); a fresh one when absent. */
+  registry?: Registry;
+}
+
+export function createApiMetrics({ pool, log, registry = createMetricsRegistry() }: ApiMetricsOptions) {
+  const registers = [registry];
+  const outcomeAndCode = ['outcome', 'code'] as const;
+
+  const http = prometheus({ registry });
+
+  const holds = new Counter({
+    name: 'boxoffice_holds_total',
+    help: 'Hold requests that reached the reservation workflow, by outcome (held, pending, rejected, error) and rejection code',
+    labelNames: outcomeAndCode,
+    registers,
+  });
+  const holdDuration = new Histogram({
+    name: 'boxoffice_hold_duration_seconds',
+    help: 'Time from the hold request to the workflow answer (Update-with-Start), by outcome',
+    labelNames: ['outcome'],
+    buckets: checkoutLatencyBuckets,
+    registers,
+  });
+  const confirms = new Counter({
+    name: 'boxoffice_confirms_total',
+    help: 'Confirm (pay) requests, by outcome (confirmed, paying, pending, rejected, error) and rejection code',
+    labelNames: outcomeAndCode,
+    registers,
+  });
+  const confirmDuration = new Histogram({
+    name: 'boxoffice_confirm_duration_seconds',
+    help: 'Time from the confirm request to the workflow answer (payment and commit), by outcome',
+    labelNames: ['outcome'],
+    buckets: checkoutLatencyBuckets,
+    registers,
+  });
+  const refundRequests = new Counter({
+    name: 'boxoffice_refund_requests_total',
+    help: "Support's refund requests, by outcome (succeeded, refunding, pending, rejected, error) and rejection code",
+    labelNames: outcomeAndCode,
+    registers,
+  });
+  const fastRejections = new Counter({
+    name: 'boxoffice_fast_rejections_total',
+    help: 'Hold requests answered 409 from the cached seat map without starting a workflow, by request kind (seats, section)',
+    labelNames: ['request'],
+    registers,
+  });
+  const webhooks = new Counter({
+    name: 'boxoffice_webhooks_total',
+    help: 'Stripe webhook deliveries, by outcome (signalled, late_payment, ignored, duplicate, invalid_signature)',
+    labelNames: ['outcome'],
+    registers,
+  });
+  const rateLimited = new Counter({
+    name: 'boxoffice_rate_limited_total',
+    help: 'Requests answered 429 RATE_LIMITED, by the limit they hit',
+    labelNames: ['limit'],
+    registers,
+  });
+  const redisFailOpen = new Counter({
+    name: 'boxoffice_redis_fail_open_total',
+    help: 'Times Redis failed and the API carried on without it (fail open), by component',
+    labelNames: ['component'],
+    registers,
+  });
+  new Gauge({
+    name: 'boxoffice_seats_held_past_lease',
+    help: 'Seats still held after their lease (held_until) ended, read from Postgres at scrape time; NaN when Postgres does not answer',
+    registers,
+    async collect() {
+      try {
+        this.set(await countSeatsHeldPastLease(pool));
+      } catch (error) {
+        log.warn({ err: error }, 'metrics: could not count the seats held past their lease');
+        this.set(Number.NaN);
+      }
+    },
+  });
+  // The waiting room's joins, admissions, active sessions and tau join this list when it exists, as
+  // boxoffice_waiting_room_* families of the same shape.
+
+  return {
+    registry,
+    fastRejections,
+    webhooks,
+    rateLimited,
+    redisFailOpen,
+    /** Times every request by its route template (`/v1/reservations/:id`) and status. */
+    httpRequests: http.registerMetrics as MiddlewareHandler<AppEnv>,
+    /** Counts and times each call by how it ended: `settledAs(view)`, pending, rejected (code) or error. */
+    holds: observed(holds, holdDuration),
+    confirms: observed(confirms, confirmDuration),
+    refundRequests: observed(refundRequests),
+  };
+}
+
+export type ApiMetrics = ReturnType<typeof createApiMetrics>;
+
+/** GET /metrics: the registry in Prometheus's text format (not in the OpenAPI document: it is for operators). */
+export function metricsRoutes(metrics: Pick<ApiMetrics, 'registry'>) {
+  const app = new Hono<AppEnv>();
+  app.get('/metrics', async (c) =>
+    c.body(await metrics.registry.metrics(), 200, { 'content-type': metricsContentType }),
+  );
+  return app;
+}
+
+type Labels = { outcome: string; code?: string };
+
+/**
+ * Wraps a workflow client call (answering within the wait budget) so every call is counted by how it
+ * ended: the settled view's status (held, confirmed, paying, succeeded, ...), pending when the budget ran
+ * out first, rejected with the domain error's code, or error; and timed, when a histogram is given.
+ */
+function observed(counter: Counter<'outcome' | 'code'>, duration?: Histogram<'outcome'>) {
+  return function observe<A extends unknown[], T extends { status: string }, R extends Settled<T>>(
+    call: (...args: A) => Promise<R>,
+  ): (...args: A) => Promise<R> {
+    return async (...args) => {
+      const stopTimer = duration?.startTimer();
+      let labels: Labels = { outcome: 'error' };
+      try {
+        const result = await call(...args);
+        const settled: Settled<T> = result;
+        labels = { outcome: settled.settled ? settled.value.status.toLowerCase() : 'pending' };
+        return result;
+      } catch (error) {
+        if (error instanceof DomainError) labels = { outcome: 'rejected', code: error.code };
+        throw error;
+      } finally {
+        counter.inc(labels);
+        stopTimer?.({ outcome: labels.outcome });
+      }
+    };
+  };
+}
