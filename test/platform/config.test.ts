@@ -9,7 +9,7 @@ describe('loadConfig', () => {
     expect(config.databaseUrl).toBe('postgres://postgres@127.0.0.1:5432/boxoffice');
     expect(config.temporal).toMatchObject({ address: '127.0.0.1:7233', namespace: 'default', tls: false });
     expect(config.port).toBe(3000);
-    expect(config.ticketSigningSecret).toBe(required.AUTH_JWT_SECRET);
+    expect(config.ticketSigningSecret).not.toBe(required.AUTH_JWT_SECRET);
   });
 
   it('names every missing or bad variable in one error', () => {
@@ -30,5 +30,13 @@ describe('loadConfig', () => {
     const config = loadConfig({ ...required, PORT: '', TEMPORAL_API_KEY: 'key' });
     expect(config.port).toBe(3000);
     expect(config.temporal.tls).toBe(true);
+  });
+
+  it('reads the hold lease grace, 120 s by default, and refuses a negative or fractional one', () => {
+    expect(loadConfig(required).holdGraceSeconds).toBe(120);
+    expect(loadConfig({ ...required, HOLD_GRACE_SECONDS: '0' }).holdGraceSeconds).toBe(0);
+    for (const bad of ['-1', '1.5', 'soon', '86401']) {
+      expect(() => loadConfig({ ...required, HOLD_GRACE_SECONDS: bad })).toThrow(/HOLD_GRACE_SECONDS/);
+    }
   });
 });
