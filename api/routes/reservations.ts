@@ -5,11 +5,12 @@ import { DomainError } from '../../src/errors';
 import type { ReservationView, SeatRequest } from '../../workflows/reservation/contract';
 import { type Principal, secured } from '../auth';
 import type { AppEnv, RouteDeps } from '../env';
+import { EventIdParams } from '../schemas/events';
 import { json, jsonBody } from '../schemas/http';
 import { problems } from '../schemas/problem';
 import {
+  ConfirmAcceptedSchema,
   ConfirmSchema,
-  EventParams,
   IdempotencyHeaders,
   ReservationCreateSchema,
   ReservationInProgressSchema,
@@ -35,10 +36,17 @@ function inProgress(id: string, status: 'PENDING' | 'PAYING') {
   };
 }
 
-/** What a principal may see of a reservation: buyers never see support's notes. */
+/**
+ * What a principal may see of a reservation: buyers never see support's notes, and support never sees
+ * the buyer's next action (its client secret finishes the buyer's payment).
+ */
 function visibleTo(principal: Principal, view: ReservationView): ReservationView {
   const { requestFingerprint: _internal, ...shown } = view;
-  if (principal.role === 'support') return shown;
+  if (principal.role === 'support') {
+    if (!shown.payment) return shown;
+    const { nextAction: _buyers, ...payment } = shown.payment;
+    return { ...shown, payment };
+  }
   const { supportActions: _support, rejection: _rejection, ...buyerView } = shown;
   return buyerView;
 }
@@ -137,7 +145,12 @@ export function reservationRoutes(
       request: { params: ReservationParams, headers: IdempotencyHeaders, body: jsonBody(ConfirmSchema) },
       responses: {
         200: reservation('CONFIRMED, with orderId'),
-        202: inProgressResponse('PAYING: still in progress after the wait budget; poll the reservation'),
+        202: json(
+          ConfirmAcceptedSchema,
+          'PAYING: the card asks for authentication (the reservation, with payment.nextAction for the ' +
+            "buyer's client to finish with Stripe; the outcome arrives by webhook), or still in progress " +
+            'after the wait budget; poll the reservation',
+        ),
         ...problems({
           402: 'PAYMENT_DECLINED or PAYMENT_FAILED; the reservation stays HELD',
           404: 'RESERVATION_NOT_FOUND',
@@ -152,6 +165,7 @@ export function reservationRoutes(
       const { paymentMethodId } = c.req.valid('json');
       const outcome = await deps.checkout.confirm(id, idempotencyKey, paymentMethodId);
       if (!outcome.settled) return c.json(inProgress(id, 'PAYING'), 202);
+      if (outcome.value.status === 'PAYING') return c.json(visibleTo(principal, outcome.value), 202);
       return c.json(visibleTo(principal, outcome.value), 200);
     },
   );

@@ -4,16 +4,15 @@ import { z } from '@hono/zod-openapi';
 import { seatRequestLimits } from '../../src/inventory/seats';
 import { reservationStatuses } from '../../workflows/reservation/contract';
 import { idempotencyKeyHeaders } from './http';
+import { layoutId, orderId, paymentMethodId, reservationId, seatId } from './ids';
 
-// The seat store's bounds, not a copy of them; the event's maxSeatsPerBuyer is usually lower than maxSeats.
-const { maxSeats, maxSeatIdLength } = seatRequestLimits;
-
-const seatId = z.string().min(1).max(maxSeatIdLength);
+// The seat store's bound, not a copy of it; the event's maxSeatsPerBuyer is usually lower than maxSeats.
+const { maxSeats } = seatRequestLimits;
 
 export const ReservationCreateSchema = z
   .object({
     seatIds: z.array(seatId).min(1).max(maxSeats).optional(),
-    section: z.string().min(1).max(100).optional(),
+    section: layoutId.optional(),
     quantity: z.number().int().min(1).max(maxSeats).optional(),
     adjacent: z.boolean().optional(),
   })
@@ -59,6 +58,15 @@ export const ReservationSchema = z
         attempts: z.number().int(),
         lastError: z.string().optional(),
         paymentIntentId: z.string().optional(),
+        nextAction: z
+          .object({ type: z.string(), clientSecret: z.string(), redirectUrl: z.string().optional() })
+          .optional()
+          .openapi({
+            description:
+              "While PAYING: the card asks for authentication (3-D Secure). The buyer's client finishes it " +
+              'with Stripe.js (handleNextAction with clientSecret) or at redirectUrl; the outcome arrives by ' +
+              "webhook. Shown to the reservation's owner only.",
+          }),
       })
       .optional(),
     reason: z.string().optional(),
@@ -81,25 +89,17 @@ export const ReservationInProgressSchema = z
   .object({ id: z.string(), status: z.enum(['PENDING', 'PAYING']), detail: z.string() })
   .openapi('ReservationInProgress');
 
+/** A confirm not finished yet: PAYING with the buyer's next action (3-D Secure), or past the wait budget. */
+export const ConfirmAcceptedSchema = z
+  .union([ReservationSchema, ReservationInProgressSchema])
+  .openapi('ConfirmAccepted');
+
 export const ConfirmSchema = z
-  .object({ paymentMethodId: z.string().min(1).max(255).openapi({ example: 'pm_card_visa' }) })
+  .object({ paymentMethodId })
   .strict()
   .openapi('Confirm');
 
-export const ReservationParams = z.object({
-  id: z
-    .string()
-    .regex(/^rsv_[\w-]{1,64}$/, 'must be a reservation id (rsv_...)')
-    .openapi({ param: { name: 'id', in: 'path' }, example: 'rsv_1Xc0' }),
-});
-
-export const EventParams = z.object({
-  eventId: z
-    .string()
-    .min(1)
-    .max(100)
-    .openapi({ param: { name: 'eventId', in: 'path' } }),
-});
+export const ReservationParams = z.object({ id: reservationId });
 
 export const OrderSchema = z
   .object({
@@ -118,9 +118,4 @@ export const OrderSchema = z
   })
   .openapi('Order');
 
-export const OrderParams = z.object({
-  id: z
-    .string()
-    .regex(/^ord_[\w-]{1,64}$/, 'must be an order id (ord_...)')
-    .openapi({ param: { name: 'id', in: 'path' } }),
-});
+export const OrderParams = z.object({ id: orderId });

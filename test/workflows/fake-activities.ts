@@ -145,6 +145,10 @@ export function createFakeActivities(overrides: Partial<FakeScript> = {}) {
       }
       const paymentIntentId = charges.get(key) ?? `pi_${charges.size + 1}_${input.reservationId.slice(-6)}`;
       charges.set(key, paymentIntentId);
+      if (input.paymentMethodId === 'pm_card_authenticationRequired') {
+        const nextAction = { type: 'use_stripe_sdk', clientSecret: `${paymentIntentId}_secret_fake` };
+        return { status: 'requires_action' as const, paymentIntentId, nextAction };
+      }
       return { status: 'succeeded' as const, paymentIntentId };
     },
     async checkPaymentAttempt(input: { reservationId: string; attempt: number }) {

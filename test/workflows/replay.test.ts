@@ -1,7 +1,8 @@
 // Guards determinism: recorded histories of every saga path (test/workflows/histories, recorded with
 // RECORD_HISTORIES=1 from reservation.test.ts) must replay against today's workflow code. A change that
 // would break running reservations fails here; wrap such changes in patched(). A path recorded on both
-// sides of a patch keeps both histories (`-renamed-check`: the attempt check after its rename).
+// sides of a patch keeps both histories (`-renamed-check`: the attempt check after its rename;
+// `-awaited-charge`: the charge heartbeats and is awaited after its cancellation).
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from '@temporalio/worker';
@@ -15,6 +16,7 @@ describe('workflow replay', () => {
     expect(recorded.map((name) => name.replace(/\.json$/, '')).sort()).toEqual([
       'cancelled',
       'cancelled-during-payment',
+      'cancelled-during-payment-awaited-charge',
       'cancelled-during-payment-renamed-check',
       'commit-failed-refunded',
       'confirmed',
@@ -23,9 +25,12 @@ describe('workflow replay', () => {
       'force-confirmed',
       'force-released',
       'payment-timeout-charged',
+      'payment-timeout-charged-awaited-charge',
       'payment-timeout-charged-renamed-check',
       'payment-timeout-not-charged',
+      'payment-timeout-not-charged-awaited-charge',
       'payment-timeout-not-charged-renamed-check',
+      'three-d-secure-confirmed',
     ]);
   });
 

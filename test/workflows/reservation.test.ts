@@ -263,6 +263,21 @@ describe('reservation workflow', () => {
     expect(settled).toEqual(expect.arrayContaining([first, second]));
   });
 
+  it('answers a confirm that needs authentication at once, PAYING with the next action, and sells when the outcome arrives', async () => {
+    const { view } = await hold(['S-1-1']);
+    const paying = await settledConfirm(view.id, 'pm_card_authenticationRequired');
+    const paymentIntentId = paying.payment?.paymentIntentId ?? '';
+    expect(paying).toMatchObject({
+      status: 'PAYING',
+      payment: { nextAction: { type: 'use_stripe_sdk', clientSecret: `${paymentIntentId}_secret_fake` } },
+    });
+
+    await handle(view.id).signal(paymentOutcomeSignal, { paymentIntentId, status: 'succeeded' });
+    const result = await finish(view.id, 'three-d-secure-confirmed');
+    expect(result).toMatchObject({ status: 'CONFIRMED', payment: { paymentIntentId } });
+    expect(result.payment).not.toHaveProperty('nextAction');
+  });
+
   it('refuses to cancel a confirmed reservation', async () => {
     const { view } = await hold(['H-1-1']);
     await settledConfirm(view.id, 'pm_card_visa');

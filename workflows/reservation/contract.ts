@@ -1,7 +1,9 @@
 // Owns the reservation workflow's contract, shared by the API, the worker and support tooling: ids,
 // input, the reservation view, statuses, and the signal/query/update definitions. Pure: no I/O.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-// Type-only, so erased from the workflow bundle: the seat store's definition of a request.
+// Type-only, so erased from the workflow bundle: the gateway's next action for the buyer, and the seat
+// store's definition of a request.
+import type { NextAction } from '../../activities/payments';
 import type { SeatRequest } from '../../src/inventory/seats';
 
 const endings = ['CONFIRMED', 'EXPIRED', 'CANCELLED', 'RELEASED', 'REJECTED', 'FAILED'] as const;
@@ -48,7 +50,13 @@ export interface ReservationView {
   currency: string;
   expiresAt: string | null;
   orderId?: string;
-  payment?: { attempts: number; lastError?: string; paymentIntentId?: string };
+  payment?: {
+    attempts: number;
+    lastError?: string;
+    paymentIntentId?: string;
+    /** While PAYING: what the buyer's client must do to finish (3-D Secure). Shown to the owner only. */
+    nextAction?: NextAction;
+  };
   reason?: string;
   /** Hash of the request that created it: a retried POST must match (internal; not shown to clients). */
   requestFingerprint?: string;
@@ -92,7 +100,10 @@ export interface PaymentOutcome {
  * Idempotency-Key with another body fails the update (IDEMPOTENCY_KEY_REUSED) in its validator.
  */
 export const holdUpdate = defineUpdate<ReservationView, [{ requestFingerprint: string }]>('hold');
-/** Pays for the held seats; returns the reservation (CONFIRMED, or HELD again after a decline). */
+/**
+ * Pays for the held seats; returns the reservation: CONFIRMED, or PAYING with `payment.nextAction` when
+ * the card asks for authentication (the outcome then arrives by webhook). A decline fails the update.
+ */
 export const confirmUpdate = defineUpdate<ReservationView, [ConfirmRequest]>('confirm');
 /** The buyer gives the seats back; returns the reservation once the workflow has decided. */
 export const cancelUpdate = defineUpdate<ReservationView, []>('cancel');

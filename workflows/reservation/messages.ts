@@ -63,6 +63,7 @@ export function registerMessageHandlers(state: ReservationState): void {
       const result = state.attemptResults.get(attempt) ?? { kind: 'ended' };
       switch (result.kind) {
         case 'confirmed':
+        case 'awaitingAction':
           return state.snapshot();
         case 'declined':
           throw businessFailure('PAYMENT_DECLINED', result.message, state.snapshot());

@@ -40,8 +40,11 @@ export async function pay(
   state.holdExpiresAtMs = Math.max(state.holdExpiresAtMs, Date.now() + input.payments.windowSeconds * 1000);
   state.notePayment({ attempts: attempt });
   state.publish('PAYING');
+  // Asked before the lease's local activity: a patch asked right after one replays differently when its
+  // result arrived in a later workflow task than in the original run.
+  const awaitsCharge = patched(chargeAwaitedPatch);
   await steps.keepLease(state.view.id, state.holdExpiresAtMs);
-  const outcome = await charge(state, steps, attempt, paymentMethodId);
+  const outcome = await charge(state, steps, { attempt, paymentMethodId, awaitsCharge });
   switch (outcome.kind) {
     case 'succeeded':
       await completeSale(state, steps, outcome.paymentIntentId, 'buyer');
@@ -75,15 +78,20 @@ export async function pay(
   }
 }
 
-/** One charge attempt, bounded by a workflow timer, interruptible by support's force-release. */
+/**
+ * One charge attempt, bounded by a workflow timer, interruptible by support's force-release;
+ * `awaitsCharge`: a cancelled charge is awaited before anything is decided (chargeAwaitedPatch).
+ */
 async function charge(
   state: ReservationState,
   steps: Steps,
-  attempt: number,
-  paymentMethodId: string,
+  {
+    attempt,
+    paymentMethodId,
+    awaitsCharge,
+  }: { attempt: number; paymentMethodId: string; awaitsCharge: boolean },
 ): Promise<ChargeOutcome> {
   const { input, view } = state;
-  const awaitsCharge = patched(chargeAwaitedPatch);
   const chargeScope = new CancellationScope();
   const timerScope = new CancellationScope();
   const options = awaitsCharge ? chargeCall(input.payments.taskQueue) : gatewayCall(input.payments.taskQueue);
@@ -127,10 +135,14 @@ async function charge(
   charged.catch(() => {});
 
   if (first.kind === 'charged') {
-    state.notePayment({ attempts: attempt, paymentIntentId: first.result.paymentIntentId });
-    if (first.result.status === 'succeeded')
-      return { kind: 'succeeded', paymentIntentId: first.result.paymentIntentId };
-    return awaitAsyncOutcome(state, steps, attempt, first.result.paymentIntentId);
+    const { paymentIntentId, nextAction } = first.result;
+    state.notePayment({ attempts: attempt, paymentIntentId, nextAction });
+    if (first.result.status === 'succeeded') return { kind: 'succeeded', paymentIntentId };
+    // The buyer's confirm answers now (PAYING, with what to do); the outcome arrives by webhook.
+    if (nextAction) state.attemptResults.set(attempt, { kind: 'awaitingAction' });
+    const outcome = await awaitAsyncOutcome(state, steps, attempt, paymentIntentId);
+    state.notePayment({ nextAction: null });
+    return outcome;
   }
   if (first.kind === 'error') {
     if (domainCodeOf(first.error) === 'PAYMENT_DECLINED')

@@ -2,6 +2,7 @@
 // deadline, what the buyer and support asked for and not yet handled, and how every transition is
 // published (status, search attributes, the Temporal UI's live details, a log line).
 import { log, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
+import type { NextAction } from '../../activities/payments';
 import {
   HoldExpiresAt,
   OrderId,
@@ -32,6 +33,8 @@ export type Command =
 /** How one payment attempt ended, as the confirm update that started it answers the buyer. */
 export type AttemptResult =
   | { kind: 'confirmed' }
+  /** Still PAYING: the buyer must authenticate (3-D Secure); the view carries `payment.nextAction`. */
+  | { kind: 'awaitingAction' }
   | { kind: 'declined'; message: string }
   | { kind: 'failed'; message: string }
   | { kind: 'ended' };
@@ -120,13 +123,20 @@ export class ReservationState {
     });
   }
 
-  /** The payment facts learned so far, keeping what is already known. */
-  notePayment(payment: { attempts?: number; paymentIntentId?: string; lastError?: string }): void {
+  /** The payment facts learned so far, keeping what is already known; `nextAction: null` clears it. */
+  notePayment(payment: {
+    attempts?: number;
+    paymentIntentId?: string;
+    lastError?: string;
+    nextAction?: NextAction | null;
+  }): void {
+    const { nextAction: _done, ...known } = this.view.payment ?? { attempts: 0 };
     this.view.payment = {
-      ...this.view.payment,
+      ...(payment.nextAction === null ? known : this.view.payment),
       attempts: payment.attempts ?? this.view.payment?.attempts ?? 0,
       ...(payment.paymentIntentId !== undefined && { paymentIntentId: payment.paymentIntentId }),
       ...(payment.lastError !== undefined && { lastError: payment.lastError }),
+      ...(payment.nextAction && { nextAction: payment.nextAction }),
     };
   }
 
