@@ -49,6 +49,8 @@ export async function createWorkers(options: CreateWorkersOptions): Promise<Work
     // The one global knob for a rate-limited gateway: the server hands out at most this many payment
     // activities per second across every worker, so a rush queues inside Temporal instead of 429s.
     maxTaskQueueActivitiesPerSecond: config.payments.rateLimitPerSecond,
+    // A cancelled charge learns of it on its next heartbeat: within a second, not 80% of its timeout.
+    maxHeartbeatThrottleInterval: '1s',
     shutdownGraceTime: '30s',
     ...options.overrides,
   });
