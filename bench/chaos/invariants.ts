@@ -152,7 +152,8 @@ export function replayAudit(events: SeatEvent[], seats: SeatRow[], sale: SaleFac
     } else if (by) {
       lastOf.set(by, { heldRun: false });
     }
-    // The buyer's seats, held or sold, at this moment.
+    // The buyer's seats, held or sold, at this moment. A lapsed lease still counts here until its lapse is
+    // audited; no chaos buyer holds again after a reservation of theirs ends, so none is counted wrongly.
     const next =
       event.to_status === 'available'
         ? { status: 'available' }

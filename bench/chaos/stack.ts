@@ -154,6 +154,8 @@ export async function startChaosStack(params: ChaosParams, run: string): Promise
       PAYMENT_WINDOW_SECONDS: String(params.paymentWindowSeconds),
       PAYMENT_ATTEMPT_TIMEOUT_SECONDS: String(params.attemptTimeoutSeconds),
       HOLD_GRACE_SECONDS: String(params.holdGraceSeconds),
+      // Any free port: never the machine's 9464, which another worker may hold.
+      WORKER_METRICS_PORT: '0',
       PORT: String(apiPort),
       LOG_LEVEL: params.logLevel,
     };
