@@ -1,8 +1,8 @@
 // `npm run dev`: the whole system on one machine. Checks that Postgres and Redis answer, migrates and
 // seeds the demo event, starts the Temporal dev server (persisted under .data/), stripe-mock with the
 // payments fault fixture in front of it, one worker and the API as child processes, waits until the
-// API is ready and prints where everything is. Ctrl-C or SIGTERM stops everything it started; a child
-// that dies stops the rest (exit 1).
+// API is ready, starts a Prometheus scraping them when one is installed, and prints where everything is.
+// Ctrl-C or SIGTERM stops everything it started; a child that dies stops the rest (exit 1).
 //
 // Environment given to it overrides its defaults and reaches the worker and the API. Two of them also
 // change what it starts: a non-local TEMPORAL_ADDRESS (a cluster, Temporal Cloud) starts no Temporal
@@ -16,6 +16,12 @@ import { migrate } from '../db/migrate';
 import { type Config, ConfigError, devSecrets, loadConfig } from '../src/platform/config';
 import { createPool } from '../src/platform/db';
 import { projectRoot, resolveTool, stripeMock, ToolNotFoundError, temporalCli } from './lib/binaries';
+import {
+  findPrometheus,
+  preparePrometheus,
+  prometheusInstallHint,
+  waitForPrometheus,
+} from './lib/dev-prometheus';
 import {
   devServerArgs,
   ensureSearchAttributes,
@@ -40,8 +46,12 @@ const stripeMockPort = 12111;
 const stripeFixturePort = 12112;
 /** Signs the fixture's webhooks to the API when no STRIPE_WEBHOOK_SECRET is given. */
 const devWebhookSecret = devSecrets.STRIPE_WEBHOOK_SECRET;
+/** The Temporal dev server's Prometheus metrics (fixed, so the dev Prometheus knows where they are). */
+const temporalMetricsPort = 9233;
+const prometheusPort = 9090;
 const dataDir = join(projectRoot, '.data');
 const temporalDbFile = join(dataDir, 'temporal.db');
+const prometheusDir = join(dataDir, 'prometheus');
 const tsx = join(projectRoot, 'node_modules', '.bin', 'tsx');
 
 /** An expected failure: printed as one line, without a stack. */
@@ -157,6 +167,35 @@ async function waitForReadyz(url: string, timeoutMs: number): Promise<void> {
   throw new DevError(`the API did not become ready at ${url} within ${timeoutMs / 1000} s (last: ${last})`);
 }
 
+/**
+ * Starts a Prometheus scraping the API, the worker and the Temporal dev server when one is installed and
+ * its port is free, and returns its URL; says why not otherwise. The stack never depends on it.
+ */
+async function startPrometheus(config: Config, scrapeTemporal: boolean): Promise<string | undefined> {
+  const binary = findPrometheus();
+  if (!binary) {
+    log(prometheusInstallHint);
+    return undefined;
+  }
+  if (!(await portIsFree(prometheusPort))) {
+    log(`port ${prometheusPort} is in use (another Prometheus?): not starting one`);
+    return undefined;
+  }
+  const args = preparePrometheus({
+    dir: prometheusDir,
+    listen: `127.0.0.1:${prometheusPort}`,
+    targets: {
+      'boxoffice-api': `127.0.0.1:${config.port}`,
+      'boxoffice-worker': `127.0.0.1:${config.workerMetricsPort}`,
+      ...(scrapeTemporal && { temporal: `127.0.0.1:${temporalMetricsPort}` }),
+    },
+  });
+  supervisor.start({ name: 'prometheus', command: binary, args, cwd: projectRoot, stopGraceMs: 10_000 });
+  const url = `http://127.0.0.1:${prometheusPort}`;
+  await supervisor.watch(waitForPrometheus(url, 30_000));
+  return url;
+}
+
 async function main(): Promise<void> {
   // Empty values count as unset, as in src/platform/config.ts, so `PORT=` falls back to the default.
   const given = Object.fromEntries(
@@ -180,15 +219,20 @@ async function main(): Promise<void> {
     throw error;
   }
   if (config.port === 0) throw new DevError('PORT=0 is not supported by npm run dev: choose a port');
+  if (config.workerMetricsPort === 0) {
+    throw new DevError('WORKER_METRICS_PORT=0 is not supported by npm run dev: choose a port');
+  }
   const temporalPort = portFromAddress(config.temporal.address);
   const uiPort = temporalPort + 1000;
 
   await checkPorts([
     { port: config.port, what: 'API' },
+    { port: config.workerMetricsPort, what: "worker's metrics (WORKER_METRICS_PORT)" },
     ...(startTemporal
       ? [
           { port: temporalPort, what: 'Temporal frontend' },
           { port: uiPort, what: 'Temporal UI' },
+          { port: temporalMetricsPort, what: "Temporal's metrics" },
         ]
       : []),
     ...(startStripeMock
@@ -216,6 +260,7 @@ async function main(): Promise<void> {
         ip: '127.0.0.1',
         port: temporalPort,
         uiPort,
+        metricsPort: temporalMetricsPort,
         namespace: config.temporal.namespace,
       }),
       cwd: projectRoot,
@@ -282,6 +327,7 @@ async function main(): Promise<void> {
     ]),
   );
   await connection?.close();
+  const prometheusUrl = await startPrometheus(config, startTemporal);
 
   const tokenPrefix = given.AUTH_JWT_SECRET ? 'AUTH_JWT_SECRET=<the same secret> ' : '';
   const tokenLines = config.auth.jwksUrl
@@ -308,6 +354,13 @@ async function main(): Promise<void> {
     ...(startTemporal
       ? [`  Temporal data  ${relative(projectRoot, temporalDbFile)} (delete it to start afresh)`]
       : []),
+    `  Metrics        ${apiUrl}/metrics (API) · http://127.0.0.1:${config.workerMetricsPort}/metrics (worker, with the Temporal SDK's)`,
+    ...(startTemporal
+      ? [`                 http://127.0.0.1:${temporalMetricsPort}/metrics (Temporal server)`]
+      : []),
+    prometheusUrl
+      ? `  Prometheus     ${prometheusUrl}   (alerts: ${prometheusUrl}/alerts; config ${relative(projectRoot, prometheusDir)}/prometheus.yml)`
+      : '  Prometheus     not running: sudo apt-get install prometheus, then start npm run dev again',
     `  Demo event     curl ${apiUrl}/v1/events/${demoEvent().id}`,
     '',
     ...tokenLines,

@@ -16,6 +16,8 @@ export interface DevServerOptions {
   ip: string;
   port: number;
   uiPort: number;
+  /** Where the server serves its Prometheus metrics (task backlogs, persistence latency); none when absent. */
+  metricsPort?: number;
   namespace: string;
 }
 
@@ -42,6 +44,7 @@ export function devServerArgs(options: DevServerOptions): string[] {
     String(options.port),
     '--ui-port',
     String(options.uiPort),
+    ...(options.metricsPort === undefined ? [] : ['--metrics-port', String(options.metricsPort)]),
     // start-dev always creates `default`; another namespace from TEMPORAL_NAMESPACE is created too.
     ...(options.namespace === 'default' ? [] : ['--namespace', options.namespace]),
     // Registered only when the database file is new; ensureSearchAttributes covers older files.

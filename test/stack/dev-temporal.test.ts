@@ -22,14 +22,16 @@ describe('devServerArgs', () => {
     ip: '127.0.0.1',
     port: 7233,
     uiPort: 8233,
+    metricsPort: 9233,
     namespace: 'default',
   });
 
-  it('persists to the given file and serves the UI on its port', () => {
+  it('persists to the given file and serves the UI and the metrics on their ports', () => {
     expect(args.slice(0, 2)).toEqual(['server', 'start-dev']);
     expect(pairs(args, '--db-filename')).toEqual(['/tmp/x/temporal.db']);
     expect(pairs(args, '--port')).toEqual(['7233']);
     expect(pairs(args, '--ui-port')).toEqual(['8233']);
+    expect(pairs(args, '--metrics-port')).toEqual(['9233']);
     expect(args).not.toContain('--headless');
     expect(args).not.toContain('--namespace');
   });
