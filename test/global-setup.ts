@@ -9,15 +9,19 @@ import type {} from 'vitest';
 import type { TestProject } from 'vitest/node';
 import { migrate } from '../db/migrate';
 import { projectRoot } from '../scripts/lib/binaries';
+import { freePort } from '../scripts/lib/ports';
 import { checkPostgres, checkRedis, ensureDatabase } from '../scripts/lib/preflight';
 import { startStripeFixture } from '../scripts/lib/stripe-fixture';
 import { startStripeMock } from '../scripts/lib/stripe-mock';
 import { startTemporalServer } from '../scripts/lib/temporal-server';
+import { workflowInterceptorModules, workflowsEntry } from '../workers/bundle';
 import { testDatabaseUrl, testRedisUrl } from './helpers/urls';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     temporalAddress: string;
+    /** The Temporal server's own Prometheus metrics (task backlogs). */
+    temporalMetricsUrl: string;
     stripeMockUrl: string;
     /** The fault-injecting Stripe fixture in front of stripe-mock: point STRIPE_API_URL here. */
     stripeApiUrl: string;
@@ -32,12 +36,14 @@ export default async function setup(project: TestProject) {
   await ensureDatabase(testDatabaseUrl);
   await migrate(testDatabaseUrl);
 
+  const temporalMetricsPort = await freePort();
   const [temporal, stripeMock, workflowBundlePath] = await Promise.all([
-    startTemporalServer({ log, serverLogLevel: 'error' }),
+    startTemporalServer({ log, serverLogLevel: 'error', metricsPort: temporalMetricsPort }),
     startStripeMock({ log }),
     bundleWorkflows(),
   ]);
   project.provide('temporalAddress', temporal.address);
+  project.provide('temporalMetricsUrl', `http://127.0.0.1:${temporalMetricsPort}/metrics`);
   const stripeFixture = await startStripeFixture({ upstreamUrl: stripeMock.url });
   project.provide('stripeMockUrl', stripeMock.url);
   project.provide('stripeApiUrl', stripeFixture.url);
@@ -50,8 +56,10 @@ export default async function setup(project: TestProject) {
 }
 
 async function bundleWorkflows(): Promise<string> {
+  // What the production worker bundles (workers/bundle.ts): the replay test replays against this code.
   const { code } = await bundleWorkflowCode({
-    workflowsPath: join(projectRoot, 'workflows', 'index.ts'),
+    workflowsPath: workflowsEntry,
+    workflowInterceptorModules,
     logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} },
   });
   const dir = join(projectRoot, '.cache', 'test');

@@ -27,9 +27,16 @@
 //   PORT                         3000
 //   WORKER_METRICS_PORT          9464; the worker's /metrics (Boxoffice's and the Temporal SDK's); 0 = any free port
 //   LOG_LEVEL                    info (fatal|error|warn|info|debug|trace|silent)
+//   OTEL_EXPORTER_OTLP_ENDPOINT  (optional) OTLP/HTTP base URL of a trace collector; no traces without it
+//   OTEL_EXPORTER_OTLP_PROTOCOL  http/protobuf (or http/json): how spans reach that endpoint
+//   OTEL_SERVICE_NAME            (optional) service name on every span; boxoffice-api / boxoffice-worker
 import { z } from 'zod';
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** How spans travel to OTEL_EXPORTER_OTLP_ENDPOINT: OTLP over HTTP, as protobuf (the default) or JSON. */
+const otlpProtocols = ['http/protobuf', 'http/json'] as const;
+export type OtlpProtocol = (typeof otlpProtocols)[number];
 
 const urlWithProtocol = (protocols: string[]) =>
   z.string().refine(
@@ -101,6 +108,11 @@ const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   LOG_LEVEL: z.enum(logLevels).default('info'),
+  OTEL_EXPORTER_OTLP_ENDPOINT: urlWithProtocol(['http:', 'https:']).optional(),
+  OTEL_EXPORTER_OTLP_PROTOCOL: z
+    .enum(otlpProtocols, { error: 'must be http/protobuf or http/json (OTLP over gRPC is not supported)' })
+    .default('http/protobuf'),
+  OTEL_SERVICE_NAME: z.string().min(1).optional(),
 });
 
 /**
@@ -143,6 +155,8 @@ export interface Config {
   /** Where the worker serves /metrics for Prometheus. */
   workerMetricsPort: number;
   logLevel: (typeof logLevels)[number];
+  /** OpenTelemetry traces (src/platform/telemetry.ts): undefined, so off, without an OTLP endpoint. */
+  telemetry?: { endpoint: string; protocol: OtlpProtocol; serviceName?: string };
 }
 
 export class ConfigError extends Error {
@@ -237,5 +251,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: e.PORT,
     workerMetricsPort: e.WORKER_METRICS_PORT,
     logLevel: e.LOG_LEVEL,
+    telemetry: e.OTEL_EXPORTER_OTLP_ENDPOINT
+      ? {
+          endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
+          protocol: e.OTEL_EXPORTER_OTLP_PROTOCOL,
+          serviceName: e.OTEL_SERVICE_NAME,
+        }
+      : undefined,
   };
 }
