@@ -236,33 +236,6 @@ describe('reservation workflow', () => {
     await finish(view.id, 'cancelled-during-payment');
   });
 
-  it('settles every payment that arrives while an ended reservation settles a late one', async () => {
-    const { view } = await hold(['Q-1-1']);
-    const first = `pi_ok_late_a_${view.id.slice(-6)}`;
-    const second = `pi_ok_late_b_${view.id.slice(-6)}`;
-    const releasing = fakes.gate('releaseSeats', view.id);
-    const settlingFirst = fakes.gate('loadReservation', view.id);
-    await handle(view.id).signal(forceReleaseSignal, { reason: 'abandoned checkout', operator: 'sam' });
-    await releasing.reached;
-    await handle(view.id).signal(paymentOutcomeSignal, { paymentIntentId: first, status: 'succeeded' });
-    releasing.proceed();
-    // The second webhook is acknowledged once its signal is accepted: the workflow must not end without it.
-    await settlingFirst.reached;
-    await handle(view.id).signal(paymentOutcomeSignal, { paymentIntentId: second, status: 'succeeded' });
-    settlingFirst.proceed();
-
-    const result = await handle(view.id).result();
-    expect(result.status).toBe('RELEASED');
-    const verified = fakes
-      .callsTo('verifyPayment')
-      .map((call) => (call.input as { paymentIntentId: string }).paymentIntentId);
-    expect(verified).toEqual(expect.arrayContaining([first, second]));
-    const settled = [...fakes.callsTo('completeSale'), ...fakes.callsTo('refundPayment')].map(
-      (call) => (call.input as { paymentIntentId?: string }).paymentIntentId,
-    );
-    expect(settled).toEqual(expect.arrayContaining([first, second]));
-  });
-
   it('answers a confirm that needs authentication at once, PAYING with the next action, and sells when the outcome arrives', async () => {
     const { view } = await hold(['S-1-1']);
     const paying = await settledConfirm(view.id, 'pm_card_authenticationRequired');
@@ -391,19 +364,6 @@ describe('reservation workflow', () => {
     expect(result.payment?.paymentIntentId).toBe('pi_ok_1');
     const state = await handle(view.id).query(statusQuery);
     expect(state.orderId).toMatch(/^ord_/);
-  });
-
-  it('force-confirms with a payment made outside the checkout only when support adopts it, noted in the record', async () => {
-    const { view } = await hold(['R-1-1']);
-    const request = { reason: 'paid by payment link', operator: 'sam', paymentIntentId: 'pi_foreign_1' };
-    await handle(view.id).signal(forceConfirmSignal, request);
-    await handle(view.id).signal(forceConfirmSignal, { ...request, adoptForeignPayment: true });
-    const result = await handle(view.id).result();
-    expect(result.status).toBe('CONFIRMED');
-    expect(result.supportActions?.map((action) => action.outcome)).toEqual([
-      expect.stringMatching(/^rejected: /),
-      'confirmed with pi_foreign_1, adopted by support as a payment made outside the checkout',
-    ]);
   });
 
   it('ends FAILED and releases the seats after the last allowed decline', async () => {

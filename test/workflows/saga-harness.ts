@@ -46,7 +46,12 @@ export function sagaHarness(name: string, env: NodeJS.ProcessEnv = {}) {
     checkout = createCheckout({ temporal: temporal.client, config, pool });
     workers = [
       await createTestWorker(temporal, { taskQueue, activities: fakes.main }),
-      await createTestWorker(temporal, { taskQueue: paymentTaskQueue, activities: fakes.payments }),
+      // Like the production payment worker: a cancelled charge hears of it within a second.
+      await createTestWorker(temporal, {
+        taskQueue: paymentTaskQueue,
+        activities: fakes.payments,
+        maxHeartbeatThrottleInterval: '1s',
+      }),
     ];
     running = Promise.all(workers.map((worker) => worker.run()));
   });
