@@ -5,7 +5,7 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
 import { ReservationStatus } from '../../workflows/search-attributes';
-import { rejectionOf, sagaHarness } from './saga-harness';
+import { recordHistory, rejectionOf, sagaHarness } from './saga-harness';
 
 const saga = sagaHarness('cancel');
 
@@ -23,6 +23,7 @@ describe('a Temporal cancel request', () => {
     expect(description.status.name).toBe('COMPLETED');
     expect(description.typedSearchAttributes.get(ReservationStatus)).toBe('CANCELLED');
     expect((await saga.checkout().read(view.id)).status).toBe('CANCELLED');
+    recordHistory(view.id, 'temporal-cancelled');
   });
 
   it('during a payment that went through sells the seats: no money without a ticket', async () => {
@@ -39,6 +40,7 @@ describe('a Temporal cancel request', () => {
     expect((await paying).status).toBe('CONFIRMED');
     expect(saga.callsFor('completeSale', view.id)).toHaveLength(1);
     expect(saga.callsFor('releaseSeats', view.id)).toEqual([]);
+    recordHistory(view.id, 'temporal-cancelled-while-paid');
   });
 
   it('during a payment that was not charged waits for the attempt, then releases the seats', async () => {
@@ -78,6 +80,7 @@ describe('a failure after the hold', () => {
     ]);
     const state = await saga.checkout().read(view.id);
     expect(state.status).toBe('FAILED');
+    recordHistory(view.id, 'failed-after-hold-released');
   });
 
   it('refunds a charge the failed sale could not turn into a ticket, then releases the seats', async () => {

@@ -1,8 +1,9 @@
 // Guards determinism: recorded histories of every saga path (test/workflows/histories, recorded with
-// RECORD_HISTORIES=1 from reservation.test.ts) must replay against today's workflow code. A change that
-// would break running reservations fails here; wrap such changes in patched(). A path recorded on both
-// sides of a patch keeps both histories (`-renamed-check`: the attempt check after its rename;
-// `-awaited-charge`: the charge heartbeats and is awaited after its cancellation).
+// RECORD_HISTORIES=1 from reservation.test.ts and cancellation.test.ts) must replay against today's
+// workflow code. A change that would break running reservations fails here; wrap such changes in
+// patched(). A path recorded on both sides of a patch keeps both histories (`-renamed-check`: the
+// attempt check after its rename; `-awaited-charge`: the charge heartbeats and is awaited after its
+// cancellation).
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from '@temporalio/worker';
@@ -22,6 +23,7 @@ describe('workflow replay', () => {
       'confirmed',
       'declined-then-confirmed',
       'expired',
+      'failed-after-hold-released',
       'force-confirmed',
       'force-released',
       'payment-timeout-charged',
@@ -30,6 +32,8 @@ describe('workflow replay', () => {
       'payment-timeout-not-charged',
       'payment-timeout-not-charged-awaited-charge',
       'payment-timeout-not-charged-renamed-check',
+      'temporal-cancelled',
+      'temporal-cancelled-while-paid',
       'three-d-secure-confirmed',
     ]);
   });

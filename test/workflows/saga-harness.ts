@@ -1,9 +1,12 @@
 // Owns the setup the saga suites share: the reservation workflow on the shared Temporal dev server with
 // in-memory activities (fake-activities.ts) on task queues of the suite's own, driven through the API's
 // own client module, and the few helpers every saga test calls (hold, confirm, read a rejection).
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Worker } from '@temporalio/worker';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { type Checkout, createCheckout } from '../../api/workflows/reservations';
 import { DomainError } from '../../src/errors';
 import { loadConfig } from '../../src/platform/config';
@@ -96,6 +99,19 @@ export function sagaHarness(name: string, env: NodeJS.ProcessEnv = {}) {
         .filter((input) => input.reservationId === reservationId);
     },
   };
+}
+
+/**
+ * Saves a finished workflow's history for the replay test (test/workflows/histories), when the run asks
+ * for it: RECORD_HISTORIES=1 npm test -- <suite>. Temporal's own JSON format, as the CLI exports it.
+ */
+export function recordHistory(workflowId: string, name: string): void {
+  if (!process.env.RECORD_HISTORIES) return;
+  const dir = join(import.meta.dirname, 'histories');
+  mkdirSync(dir, { recursive: true });
+  const cli = process.env.TEMPORAL_CLI_PATH ?? 'temporal';
+  const args = ['workflow', 'show', '-w', workflowId, '--address', inject('temporalAddress'), '-o', 'json'];
+  writeFileSync(join(dir, `${name}.json`), execFileSync(cli, args, { encoding: 'utf8' }));
 }
 
 /** The DomainError `work` rejects with; anything else fails the test with what it was. */
