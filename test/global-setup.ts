@@ -9,6 +9,7 @@ import type {} from 'vitest';
 import type { TestProject } from 'vitest/node';
 import { migrate } from '../db/migrate';
 import { projectRoot } from '../scripts/lib/binaries';
+import { freePort } from '../scripts/lib/ports';
 import { checkPostgres, checkRedis, ensureDatabase } from '../scripts/lib/preflight';
 import { startStripeFixture } from '../scripts/lib/stripe-fixture';
 import { startStripeMock } from '../scripts/lib/stripe-mock';
@@ -19,6 +20,8 @@ import { testDatabaseUrl, testRedisUrl } from './helpers/urls';
 declare module 'vitest' {
   export interface ProvidedContext {
     temporalAddress: string;
+    /** The Temporal server's own Prometheus metrics (task backlogs). */
+    temporalMetricsUrl: string;
     stripeMockUrl: string;
     /** The fault-injecting Stripe fixture in front of stripe-mock: point STRIPE_API_URL here. */
     stripeApiUrl: string;
@@ -33,12 +36,14 @@ export default async function setup(project: TestProject) {
   await ensureDatabase(testDatabaseUrl);
   await migrate(testDatabaseUrl);
 
+  const temporalMetricsPort = await freePort();
   const [temporal, stripeMock, workflowBundlePath] = await Promise.all([
-    startTemporalServer({ log, serverLogLevel: 'error' }),
+    startTemporalServer({ log, serverLogLevel: 'error', metricsPort: temporalMetricsPort }),
     startStripeMock({ log }),
     bundleWorkflows(),
   ]);
   project.provide('temporalAddress', temporal.address);
+  project.provide('temporalMetricsUrl', `http://127.0.0.1:${temporalMetricsPort}/metrics`);
   const stripeFixture = await startStripeFixture({ upstreamUrl: stripeMock.url });
   project.provide('stripeMockUrl', stripeMock.url);
   project.provide('stripeApiUrl', stripeFixture.url);

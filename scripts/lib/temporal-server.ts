@@ -9,6 +9,8 @@ export interface TemporalServerOptions {
   dbFilename?: string;
   port?: number;
   uiPort?: number;
+  /** Serve the server's Prometheus metrics on this port. */
+  metricsPort?: number;
   /** The server's own log level; tests keep it to errors. */
   serverLogLevel?: 'debug' | 'info' | 'warn' | 'error';
   log?: (line: string) => void;
@@ -45,7 +47,10 @@ export async function startTemporalServer(
       uiPort: options.uiPort,
       dbFilename: options.dbFilename,
       searchAttributes: searchAttributeKeys,
-      extraArgs: temporalDynamicConfig.flatMap((setting) => ['--dynamic-config-value', setting]),
+      extraArgs: [
+        ...temporalDynamicConfig.flatMap((setting) => ['--dynamic-config-value', setting]),
+        ...(options.metricsPort === undefined ? [] : ['--metrics-port', String(options.metricsPort)]),
+      ],
       log: { format: 'json', level: options.serverLogLevel ?? 'warn' },
     },
   });

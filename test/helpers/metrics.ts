@@ -6,7 +6,10 @@ import { metricsContentType } from '../../src/platform/metrics';
 
 export interface Scrape {
   text: string;
-  /** Every series name exported: counters and gauges as named, histograms as their _bucket, _sum, _count. */
+  /**
+   * Every series name exported, sampled yet or only declared (a labelled counter nothing has counted):
+   * counters and gauges as named, histograms as their _bucket, _sum and _count.
+   */
   names: Set<string>;
   /** The sum of the samples of `name` whose labels include `labels` (a histogram's: `x_count`). */
   value(name: string, labels?: Record<string, string>): number;
@@ -26,7 +29,7 @@ export function parseScrape(text: string): Scrape {
   );
   return {
     text,
-    names: new Set(samples.map((sample) => sample.name)),
+    names: new Set([...samples.map((sample) => sample.name), ...declaredNames(text)]),
     value(name, labels = {}) {
       return samples
         .filter(
@@ -38,6 +41,13 @@ export function parseScrape(text: string): Scrape {
     },
     labelValues: () => samples.flatMap((sample) => Object.values(sample.labels)),
   };
+}
+
+/** The series names the `# TYPE` lines declare. */
+function declaredNames(text: string): string[] {
+  return [...text.matchAll(/^# TYPE (\S+) (\w+)$/gm)].flatMap(([, name = '', type]) =>
+    type === 'histogram' ? [`${name}_bucket`, `${name}_sum`, `${name}_count`] : [name],
+  );
 }
 
 /** GETs a /metrics URL (or the app's, through `request`) and parses it; the answer must be Prometheus text. */

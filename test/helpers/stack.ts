@@ -10,7 +10,7 @@ import type { Worker } from '@temporalio/worker';
 import { expect, inject } from 'vitest';
 import { type StripeFixture, startStripeFixture } from '../../scripts/lib/stripe-fixture';
 import type { Config } from '../../src/platform/config';
-import { createLogger } from '../../src/platform/logger';
+import { createLogger, type Logger } from '../../src/platform/logger';
 import { createStripe, type Stripe } from '../../src/platform/stripe';
 import { createWorkerMetrics, type WorkerMetrics } from '../../workers/metrics';
 import { createWorkers } from '../../workers/workers';
@@ -55,6 +55,8 @@ export interface TestStack {
 export interface TestStackOptions {
   /** The fixture sends its signed webhooks to the app, served over HTTP on a free port, as Stripe would. */
   webhooks?: boolean;
+  /** The app's and the workers' logger (a suite that reads the log lines); errors to stdout otherwise. */
+  log?: Logger;
 }
 
 const stackWebhookSecret = 'whsec_test_stack';
@@ -93,7 +95,7 @@ export async function startTestStack(
   const workerStores = connectTestStores(20);
   const temporal = await connectTestTemporal();
   const stripe = createStripe(config.stripe);
-  const log = createLogger('error', name);
+  const log = options.log ?? createLogger('error', name);
   const app = createTestApp({ ...stores, temporal: temporal.client, stripe, config, log });
   appFetch = (request) => app.fetch(request);
   const workerMetrics = createWorkerMetrics({ config });
@@ -174,7 +176,7 @@ export async function startTestStack(
 }
 
 /** An HTTP server on a free loopback port answering with `fetch`. */
-async function listen(
+export async function listen(
   fetch: (request: Request) => Response | Promise<Response>,
 ): Promise<{ url: string; close(): Promise<void> }> {
   return new Promise((resolve) => {
