@@ -80,6 +80,8 @@ describe('a failure after the hold', () => {
     ]);
     const state = await saga.checkout().read(view.id);
     expect(state.status).toBe('FAILED');
+    // The buyer reads the reason: what became of the seats, not which step broke.
+    expect(state.reason).toBe('the checkout failed before it finished; the seats were released');
     recordHistory(view.id, 'failed-after-hold-released');
   });
 
@@ -99,6 +101,7 @@ describe('a failure after the hold', () => {
     const order = saga.fakes.calls.map((call) => call.name);
     expect(order.lastIndexOf('releaseSeats')).toBeGreaterThan(order.lastIndexOf('refundPayment'));
     expect(saga.callsFor('releaseSeats', view.id)).toHaveLength(1);
+    expect((await saga.checkout().read(view.id)).reason).toMatch(/the charge was refunded/);
   });
 
   it('still releases the seats when the refund of a compensation fails for good', async () => {
@@ -114,7 +117,7 @@ describe('a failure after the hold', () => {
     expect(saga.callsFor('releaseSeats', view.id).length).toBeGreaterThanOrEqual(1);
     const state = await saga.checkout().read(view.id);
     expect(state.status).toBe('FAILED');
-    expect(state.reason).toMatch(/refund/);
+    expect(state.reason).toMatch(/the automatic refund of pi_\S+ failed: support refunds it by hand/);
   });
 });
 

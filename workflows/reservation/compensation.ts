@@ -67,9 +67,10 @@ export async function compensateFailure(
 ): Promise<unknown> {
   if (error instanceof WorkflowError) return error;
   const { view } = state;
-  const why = describeFailure(state, error);
+  const why = describeFailure(error);
   log.error('checkout failed; compensating', { reservationId: view.id, error: why });
-  let money = '';
+  // The buyer reads the reservation's reason: what became of the seats and the money, no internals.
+  let money = refundFailed(error) ? refundByHand(view.payment?.paymentIntentId) : '';
   const charge = state.saleInFlight;
   if (charge) {
     state.saleInFlight = undefined;
@@ -83,9 +84,13 @@ export async function compensateFailure(
         reason: 'the checkout failed before the charge became a ticket',
         actor: 'system',
       });
-      money = `; the charge ${charge} was refunded`;
+      money = '; the charge was refunded';
     } catch (refundError) {
-      money = `; the refund of ${charge} failed too (${failureMessage(refundError)}): support must refund it`;
+      log.error('compensating refund failed', {
+        reservationId: view.id,
+        error: describeFailure(refundError),
+      });
+      money = refundByHand(charge);
     }
   }
   // Idempotent: releases only seats still held, never sold ones.
@@ -95,7 +100,7 @@ export async function compensateFailure(
     actor: 'system',
   });
   if (!state.isTerminal())
-    state.publish('FAILED', `the checkout failed: ${why}${money}; the seats were released`);
+    state.publish('FAILED', `the checkout failed before it finished${money}; the seats were released`);
   try {
     await steps.recordReservation(state.snapshot());
   } catch (recordError) {
@@ -108,12 +113,16 @@ export async function compensateFailure(
     : ApplicationFailure.fromError(error, { nonRetryable: true });
 }
 
-/** The failing step and its message, for the reservation's reason and support. */
-function describeFailure(state: ReservationState, error: unknown): string {
+/** The failing step and its message, for the log, the seats' audit and the workflow's failure. */
+function describeFailure(error: unknown): string {
   if (!(error instanceof ActivityFailure) || !error.activityType) return failureMessage(error);
-  if (error.activityType === 'refundPayment') {
-    const charge = state.view.payment?.paymentIntentId ?? 'the charge';
-    return `the refund of ${charge} failed for good (${failureMessage(error)}): support must refund it`;
-  }
   return `${error.activityType} failed for good (${failureMessage(error)})`;
+}
+
+function refundFailed(error: unknown): boolean {
+  return error instanceof ActivityFailure && error.activityType === 'refundPayment';
+}
+
+function refundByHand(paymentIntentId: string | undefined): string {
+  return `; the automatic refund of ${paymentIntentId ?? 'the charge'} failed: support refunds it by hand`;
 }
