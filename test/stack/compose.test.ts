@@ -81,7 +81,10 @@ describe('docker-compose.yml', () => {
     expect(Object.keys(services).sort()).toEqual(
       [
         'api',
+        'grafana',
+        'jaeger',
         'migrate',
+        'prometheus',
         'postgres',
         'redis',
         'stripe-mock',
@@ -115,6 +118,9 @@ describe('docker-compose.yml', () => {
       'temporal-ui': ['127.0.0.1:8233:8080'],
       'stripe-mock': ['127.0.0.1:12111:12111'],
       api: ['3000:3000'],
+      prometheus: ['127.0.0.1:9090:9090'],
+      grafana: ['127.0.0.1:3001:3000'],
+      jaeger: ['127.0.0.1:16686:16686', '127.0.0.1:4317:4317', '127.0.0.1:4318:4318'],
     });
   });
 
@@ -139,7 +145,16 @@ describe('docker-compose.yml', () => {
   });
 
   it('health-checks every service that something waits on, and the API through /readyz', () => {
-    for (const name of ['postgres', 'redis', 'temporal', 'stripe-mock', 'api']) {
+    for (const name of [
+      'postgres',
+      'redis',
+      'temporal',
+      'stripe-mock',
+      'api',
+      'prometheus',
+      'grafana',
+      'jaeger',
+    ]) {
       expect(service(name).healthcheck?.test, name).toBeDefined();
     }
     expect(JSON.stringify(service('api').healthcheck?.test)).toContain('http://127.0.0.1:3000/readyz');
@@ -276,6 +291,51 @@ describe('docker-compose.yml', () => {
       expect(files.length, name).toBeGreaterThan(0);
       for (const file of files) expect(existsSync(join(projectRoot, file)), `${name}: ${file}`).toBe(true);
     }
+  });
+
+  it('has Prometheus scrape the API, the worker and Temporal where compose runs them, with the alert rules', () => {
+    const prometheus = parse(read('deploy/prometheus/prometheus.yml')) as {
+      rule_files: string[];
+      scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[];
+    };
+    const targets = Object.fromEntries(
+      prometheus.scrape_configs.map((job) => [job.job_name, job.static_configs[0]?.targets]),
+    );
+    const api = loadConfig(environmentOf('api', hostSecrets));
+    const worker = loadConfig(environmentOf('worker', hostSecrets));
+    const temporalMetrics = String(service('temporal').environment?.PROMETHEUS_ENDPOINT).split(':')[1];
+    expect(targets).toEqual({
+      'boxoffice-api': [`api:${api.port}`],
+      'boxoffice-worker': [`worker:${worker.workerMetricsPort}`],
+      temporal: [`temporal:${temporalMetrics}`],
+    });
+    const volumes = service('prometheus').volumes ?? [];
+    for (const rules of prometheus.rule_files) {
+      expect(volumes).toContain(`./deploy/prometheus/${rules.split('/').pop()}:${rules}:ro`);
+    }
+    expect(volumes).toContain('./deploy/prometheus/prometheus.yml:/etc/prometheus/prometheus.yml:ro');
+  });
+
+  it('provisions Grafana with the Prometheus service as its datasource and the dashboard it loads', () => {
+    const volumes = service('grafana').volumes ?? [];
+    expect(volumes).toContain('./deploy/grafana/provisioning:/etc/grafana/provisioning:ro');
+    const datasource = (
+      parse(read('deploy/grafana/provisioning/datasources/prometheus.yml')) as {
+        datasources: { url: string }[];
+      }
+    ).datasources[0];
+    expect(datasource?.url).toBe(
+      `http://prometheus:${String(service('prometheus').ports?.[0]).split(':').pop()}`,
+    );
+    const provider = (
+      parse(read('deploy/grafana/provisioning/dashboards/boxoffice.yml')) as {
+        providers: { options: { path: string } }[];
+      }
+    ).providers[0];
+    expect(volumes).toContain(`./deploy/grafana/dashboards:${provider?.options.path}:ro`);
+    expect(service('grafana').environment?.GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH).toBe(
+      `${provider?.options.path}/boxoffice.json`,
+    );
   });
 
   it('runs the stripe-mock version the project builds for development and tests', () => {
