@@ -9,14 +9,10 @@ import type { Steps } from './steps';
 
 /** Holds the seats, all or nothing; false when the hold was refused (the reservation is then REJECTED). */
 export async function holdSeats(state: ReservationState, steps: Steps): Promise<boolean> {
-  const { input, view } = state;
+  const { reservationId, buyerId, eventId, request } = state.input;
+  const { view } = state;
   try {
-    const hold = await steps.holdSeats({
-      reservationId: input.reservationId,
-      buyerId: input.buyerId,
-      eventId: input.eventId,
-      request: input.request,
-    });
+    const hold = await steps.holdSeats({ reservationId, buyerId, eventId, request });
     view.seats = hold.seats;
     view.amount = hold.amount;
     view.currency = hold.currency;

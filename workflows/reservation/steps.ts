@@ -4,7 +4,7 @@ import { log, patched, proxyActivities, proxyLocalActivities } from '@temporalio
 import type { InventoryActivities } from '../../activities/inventory';
 import type { OrderActivities } from '../../activities/orders';
 import type { AttemptCheck, AttemptCheckInput, PaymentActivities } from '../../activities/payments';
-import { gatewayCall, inventoryStep, mustComplete } from '../activity-options';
+import { gatewayCall, inventoryStep, mustComplete, step } from '../activity-options';
 
 /**
  * Histories recorded before the attempt check was named `checkPaymentAttempt` schedule it as
@@ -16,41 +16,26 @@ const attemptCheckRenamed = 'check-payment-attempt-name';
 const leaseFollowsDeadline = 'lease-follows-deadline';
 
 export function createSteps(paymentTaskQueue: string) {
-  const { holdSeats } = proxyLocalActivities<InventoryActivities>({
-    ...inventoryStep,
-    summary: 'hold seats',
-  });
-  const { recordReservation } = proxyLocalActivities<OrderActivities>({
-    ...inventoryStep,
-    summary: 'record reservation',
-  });
-  const { releaseSeats } = proxyActivities<InventoryActivities>({
-    ...mustComplete,
-    summary: 'release seats',
-  });
-  const { extendHold } = proxyActivities<InventoryActivities>({ ...mustComplete, summary: 'extend hold' });
-  const { syncLease } = proxyLocalActivities<InventoryActivities>({
-    ...inventoryStep,
-    summary: "keep the seats' lease in step",
-  });
-  const { completeSale } = proxyActivities<OrderActivities>({
-    ...mustComplete,
-    summary: 'commit seats, create order',
-  });
+  const { holdSeats } = proxyLocalActivities<InventoryActivities>(step(inventoryStep, 'hold seats'));
+  const { recordReservation } = proxyLocalActivities<OrderActivities>(
+    step(inventoryStep, 'record reservation'),
+  );
+  const { releaseSeats } = proxyActivities<InventoryActivities>(step(mustComplete, 'release seats'));
+  const { extendHold } = proxyActivities<InventoryActivities>(step(mustComplete, 'extend hold'));
+  const { syncLease } = proxyLocalActivities<InventoryActivities>(
+    step(inventoryStep, "keep the seats' lease in step"),
+  );
+  const { completeSale } = proxyActivities<OrderActivities>(step(mustComplete, 'commit seats, create order'));
   const gateway = proxyActivities<PaymentActivities>(gatewayCall(paymentTaskQueue));
-  const { refundPayment } = proxyActivities<PaymentActivities>({
-    ...mustComplete,
-    taskQueue: paymentTaskQueue,
-    summary: 'refund the charge',
-  });
-  const { verifyPayment } = proxyActivities<PaymentActivities>({
-    ...gatewayCall(paymentTaskQueue),
-    summary: 'verify payment with Stripe',
-  });
-  const { checkPaymentAttempt, reconcilePayment } = proxyActivities<PaymentActivities>({
-    ...gatewayCall(paymentTaskQueue),
-    summary: 'check payment attempt with Stripe',
-  });
+  const { refundPayment } = proxyActivities<PaymentActivities>(
+    step({ ...mustComplete, taskQueue: paymentTaskQueue }, 'refund the charge'),
+  );
+  const { verifyPayment } = proxyActivities<PaymentActivities>(
+    step(gatewayCall(paymentTaskQueue), 'verify payment with Stripe'),
+  );
+  const { checkPaymentAttempt, reconcilePayment } = proxyActivities<PaymentActivities>(
+    step(gatewayCall(paymentTaskQueue), 'check payment attempt with Stripe'),
+  );
 
   return {
     holdSeats,
