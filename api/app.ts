@@ -21,6 +21,7 @@ import { orderRoutes } from './routes/orders';
 import { refundRoutes } from './routes/refunds';
 import { reservationRoutes } from './routes/reservations';
 import { webhookRoutes } from './routes/webhooks';
+import { requestTracing } from './tracing';
 import { validationHook } from './validation';
 import { createPayments } from './workflows/payments';
 import { createRefunds } from './workflows/refunds';
@@ -76,6 +77,8 @@ export function createApp(deps: AppDeps) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   const routeDeps = createRouteDeps(deps);
 
+  // First: everything after, and each log line it writes, runs inside the request's span.
+  for (const middleware of requestTracing()) app.use(middleware);
   app.use(routeDeps.metrics.httpRequests);
   app.use(requestId({ headerName: 'x-request-id' }));
   app.use(async function requestLogging(c, next) {

@@ -6,11 +6,14 @@ import { createLogger } from '../src/platform/logger';
 import { createMetricsRegistry } from '../src/platform/metrics';
 import { createRedis } from '../src/platform/redis';
 import { createStripe } from '../src/platform/stripe';
+import { startTelemetry } from '../src/platform/telemetry';
 import { connectTemporalClient } from '../src/platform/temporal';
 import { createApp } from './app';
 
 async function main() {
   const config = loadConfig();
+  // First: the clients made below trace only if tracing is on when they are made.
+  const telemetry = await startTelemetry(config.telemetry, 'boxoffice-api');
   const log = createLogger(config.logLevel, 'boxoffice-api');
   const pool = createPool(config.databaseUrl);
   const redis = createRedis(config.redisUrl);
@@ -31,7 +34,7 @@ async function main() {
     stopping = true;
     log.info({ signal }, 'API shutting down');
     server.close(async () => {
-      await Promise.allSettled([pool.end(), temporal.connection.close()]);
+      await Promise.allSettled([pool.end(), temporal.connection.close(), telemetry?.shutdown()]);
       redis.disconnect();
       process.exit(0);
     });

@@ -8,12 +8,15 @@ import { createLogger } from '../src/platform/logger';
 import { createMetricsRegistry } from '../src/platform/metrics';
 import { createRedis } from '../src/platform/redis';
 import { createStripe } from '../src/platform/stripe';
+import { startTelemetry } from '../src/platform/telemetry';
 import { temporalConnectionOptions } from '../src/platform/temporal';
 import { createWorkerMetrics, installTemporalMetrics, serveWorkerMetrics } from './metrics';
 import { createWorkers } from './workers';
 
 async function main() {
   const config = loadConfig();
+  // First: the clients made below trace only if tracing is on when they are made.
+  const telemetry = await startTelemetry(config.telemetry, 'boxoffice-worker');
   const log = createLogger(config.logLevel, 'boxoffice-worker');
   // Before the connection: only connections made after the runtime is installed emit SDK metrics.
   const temporalMetricsUrl = await installTemporalMetrics();
@@ -50,7 +53,7 @@ async function main() {
   // The SDK's default shutdown signals (SIGINT, SIGTERM, ...) stop polling, let in-flight activities
   // finish within shutdownGraceTime, and then resolve run().
   await Promise.all(workers.map((worker) => worker.run()));
-  await Promise.allSettled([pool.end(), connection.close(), metricsServer.close()]);
+  await Promise.allSettled([pool.end(), connection.close(), metricsServer.close(), telemetry?.shutdown()]);
   redis.disconnect();
   log.info('worker stopped');
 }

@@ -1,8 +1,9 @@
 // Owns how Boxoffice's Workers are built, so the worker process, tests and benchmarks run the same setup.
-import { fileURLToPath } from 'node:url';
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { type ActivityDeps, createMainQueueActivities, createPaymentQueueActivities } from '../activities';
 import type { Config } from '../src/platform/config';
+import { workerTracing } from '../src/platform/telemetry';
+import { workflowInterceptorModules, workflowsEntry } from './bundle';
 import type { WorkerMetrics } from './metrics';
 
 export interface CreateWorkersOptions {
@@ -23,20 +24,29 @@ export interface CreateWorkersOptions {
 
 export async function createWorkers(options: CreateWorkersOptions): Promise<Worker[]> {
   const { connection, config, deps } = options;
-  const interceptors = options.metrics && { activity: [options.metrics.interceptor] };
+  // Tracing first, so an activity's span also covers what the metrics interceptor does.
+  const tracing = workerTracing();
+  const interceptors = {
+    activity: [
+      ...(tracing.interceptors?.activity ?? []),
+      ...(options.metrics ? [options.metrics.interceptor] : []),
+    ],
+  };
   const workflows = options.workflowBundlePath
     ? { workflowBundle: { codePath: options.workflowBundlePath } }
-    : {
-        workflowsPath:
-          options.workflowsPath ?? fileURLToPath(new URL('../workflows/index.ts', import.meta.url)),
-      };
+    : { workflowsPath: options.workflowsPath ?? workflowsEntry };
   const main = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     ...workflows,
     activities: { ...createMainQueueActivities(deps), ...options.extraActivities },
-    interceptors,
+    interceptors: {
+      ...interceptors,
+      // Bundled with the workflows at start; a prebuilt bundle has them already (workers/bundle.ts).
+      ...(!options.workflowBundlePath && { workflowModules: workflowInterceptorModules }),
+    },
+    sinks: tracing.sinks,
     shutdownGraceTime: '10s',
     ...options.overrides,
   });

@@ -1,5 +1,7 @@
 // Owns the Postgres connection pool and the transaction helper every table module uses.
 import pg from 'pg';
+import { activeTelemetry } from './telemetry';
+import { tracedPool } from './traced-clients';
 
 export type Pool = pg.Pool;
 export type PoolClient = pg.PoolClient;
@@ -22,7 +24,10 @@ export const pgErrorCodes = {
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number.parseInt(value, 10));
 
 export function createPool(connectionString: string, max = 20): Pool {
-  const pool = new pg.Pool({ connectionString, max, connectionTimeoutMillis: 5000 });
+  const options = { connectionString, max, connectionTimeoutMillis: 5000 };
+  // While this process traces, each query is a span under its caller's (src/platform/traced-clients.ts).
+  const tracer = activeTelemetry()?.tracer;
+  const pool = tracer ? tracedPool(tracer, options) : new pg.Pool(options);
   // An idle client losing its server must not crash the process; the next query reports it.
   pool.on('error', () => {});
   return pool;

@@ -4,6 +4,7 @@ import { Client, Connection } from '@temporalio/client';
 import { IllegalStateError } from '@temporalio/common';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { inject } from 'vitest';
+import { temporalClientInterceptors } from '../../src/platform/telemetry';
 
 /** The quiet logger of the suites' runtime, for a suite that installs the runtime itself. */
 export const testRuntimeLogger = new DefaultLogger('ERROR');
@@ -33,7 +34,8 @@ export async function connectTestTemporal(): Promise<TestTemporal> {
   const clientConnection = await Connection.connect({ address });
   const connection = await NativeConnection.connect({ address });
   return {
-    client: new Client({ connection: clientConnection }),
+    // As the API's client: traced when the suite started tracing (src/platform/telemetry.ts).
+    client: new Client({ connection: clientConnection, interceptors: temporalClientInterceptors() }),
     connection,
     async close() {
       await clientConnection.close();
