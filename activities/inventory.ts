@@ -4,13 +4,13 @@
 
 import { type MoveLeaseInput, moveLeaseTx } from '../src/inventory/lease';
 import { createSeatMap, type SeatMap } from '../src/inventory/seat-map';
+import type { SeatRequest } from '../src/inventory/seat-request';
 import {
   type HoldInput,
   type HoldResult,
   holdSeatsTx,
   type ReleaseInput,
   releaseSeatsTx,
-  type SeatRequest,
 } from '../src/inventory/seats';
 import type { Config } from '../src/platform/config';
 import type { Pool } from '../src/platform/db';

@@ -1,7 +1,7 @@
 // Owns the hold and release measurements: the checkout's activities (explicit picks and best-available)
 // against the floor of one bare conditional UPDATE, at each concurrency level, interleaved in rounds.
 import type { createInventoryActivities } from '../../activities/inventory';
-import type { SeatRequest } from '../../src/inventory/seats';
+import type { SeatRequest } from '../../src/inventory/seat-request';
 import type { Pool } from '../../src/platform/db';
 import { measure, stats, tally } from './measure';
 import type { HoldRow } from './report';

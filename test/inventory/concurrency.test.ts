@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { SeatRequest } from '../../src/inventory/seats';
+import type { SeatRequest } from '../../src/inventory/seat-request';
 import { createTestEvent, failureOf, seatEvents, seatStates, section, testInventory } from './helpers';
 
 // A real pool smaller than the crowd, so holds queue, interleave and race on the same rows.

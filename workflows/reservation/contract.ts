@@ -4,7 +4,7 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 // Type-only, so erased from the workflow bundle: the gateway's next action for the buyer, and the seat
 // store's definition of a request.
 import type { NextAction } from '../../activities/payments';
-import type { SeatRequest } from '../../src/inventory/seats';
+import type { SeatRequest } from '../../src/inventory/seat-request';
 
 const endings = ['CONFIRMED', 'EXPIRED', 'CANCELLED', 'RELEASED', 'REJECTED', 'FAILED'] as const;
 export const reservationStatuses = ['PENDING', 'HELD', 'PAYING', ...endings] as const;
