@@ -1,7 +1,7 @@
 // Owns the request and response schemas of reservations and orders: they validate requests and
 // document the OpenAPI contract from one source.
 import { z } from '@hono/zod-openapi';
-import { seatRequestLimits } from '../../src/inventory/seats';
+import { seatRequestLimits } from '../../src/inventory/seat-request';
 import { reservationStatuses } from '../../workflows/reservation/contract';
 import { idempotencyKeyHeaders } from './http';
 import { layoutId, orderId, paymentMethodId, reservationId, seatId } from './ids';
