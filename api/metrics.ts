@@ -36,62 +36,60 @@ export function createApiMetrics({ pool, log, registry = createMetricsRegistry()
 
   const http = prometheus({ registry });
 
-  const holds = new Counter({
-    name: 'boxoffice_holds_total',
-    help: 'Hold requests that reached the reservation workflow, by outcome (held, pending, rejected, error) and rejection code',
-    labelNames: outcomeAndCode,
-    registers,
-  });
-  const holdDuration = new Histogram({
-    name: 'boxoffice_hold_duration_seconds',
-    help: 'Time from the hold request to the workflow answer (Update-with-Start), by outcome',
-    labelNames: ['outcome'],
-    buckets: checkoutLatencyBuckets,
-    registers,
-  });
-  const confirms = new Counter({
-    name: 'boxoffice_confirms_total',
-    help: 'Confirm (pay) requests, by outcome (confirmed, paying, pending, rejected, error) and rejection code',
-    labelNames: outcomeAndCode,
-    registers,
-  });
-  const confirmDuration = new Histogram({
-    name: 'boxoffice_confirm_duration_seconds',
-    help: 'Time from the confirm request to the workflow answer (payment and commit), by outcome',
-    labelNames: ['outcome'],
-    buckets: checkoutLatencyBuckets,
-    registers,
-  });
-  const refundRequests = new Counter({
-    name: 'boxoffice_refund_requests_total',
-    help: "Support's refund requests, by outcome (succeeded, refunding, pending, rejected, error) and rejection code",
-    labelNames: outcomeAndCode,
-    registers,
-  });
-  const fastRejections = new Counter({
-    name: 'boxoffice_fast_rejections_total',
-    help: 'Hold requests answered 409 from the cached seat map without starting a workflow, by request kind (seats, section)',
-    labelNames: ['request'],
-    registers,
-  });
-  const webhooks = new Counter({
-    name: 'boxoffice_webhooks_total',
-    help: 'Stripe webhook deliveries, by outcome (signalled, late_payment, ignored, duplicate, invalid_signature)',
-    labelNames: ['outcome'],
-    registers,
-  });
-  const rateLimited = new Counter({
-    name: 'boxoffice_rate_limited_total',
-    help: 'Requests answered 429 RATE_LIMITED, by the limit they hit',
-    labelNames: ['limit'],
-    registers,
-  });
-  const redisFailOpen = new Counter({
-    name: 'boxoffice_redis_fail_open_total',
-    help: 'Times Redis failed and the API carried on without it (fail open), by component',
-    labelNames: ['component'],
-    registers,
-  });
+  const counter = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
+    new Counter<L>({ name, help, labelNames, registers });
+  const latency = (name: string, help: string) =>
+    new Histogram<'outcome'>({
+      name,
+      help,
+      labelNames: ['outcome'],
+      buckets: checkoutLatencyBuckets,
+      registers,
+    });
+
+  const holds = counter(
+    'boxoffice_holds_total',
+    'Hold requests that reached the reservation workflow, by outcome (held, pending, rejected, error) and rejection code',
+    outcomeAndCode,
+  );
+  const holdDuration = latency(
+    'boxoffice_hold_duration_seconds',
+    'Time from the hold request to the workflow answer (Update-with-Start), by outcome',
+  );
+  const confirms = counter(
+    'boxoffice_confirms_total',
+    'Confirm (pay) requests, by outcome (confirmed, paying, pending, rejected, error) and rejection code',
+    outcomeAndCode,
+  );
+  const confirmDuration = latency(
+    'boxoffice_confirm_duration_seconds',
+    'Time from the confirm request to the workflow answer (payment and commit), by outcome',
+  );
+  const refundRequests = counter(
+    'boxoffice_refund_requests_total',
+    "Support's refund requests, by outcome (succeeded, refunding, pending, rejected, error) and rejection code",
+    outcomeAndCode,
+  );
+  const fastRejections = counter(
+    'boxoffice_fast_rejections_total',
+    'Hold requests answered 409 from the cached seat map without starting a workflow, by request kind (seats, section)',
+    ['request'],
+  );
+  const webhooks = counter(
+    'boxoffice_webhooks_total',
+    'Stripe webhook deliveries, by outcome (signalled, late_payment, ignored, duplicate, invalid_signature)',
+    ['outcome'],
+  );
+  const rateLimited = counter(
+    'boxoffice_rate_limited_total',
+    'Requests answered 429 RATE_LIMITED, by the limit they hit',
+    ['limit'],
+  );
+  const redisFailOpen = counter(
+    'boxoffice_redis_fail_open_total',
+    'Times Redis failed and the API carried on without it (fail open), by component',
+    ['component'],
+  );
   new Gauge({
     name: 'boxoffice_seats_held_past_lease',
     help: 'Seats still held after their lease (held_until) ended, read from Postgres at scrape time; NaN when Postgres does not answer',
