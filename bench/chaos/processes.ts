@@ -68,16 +68,23 @@ export class ManagedProcess {
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    child.stdout?.pipe(this.output, { end: false });
-    child.stderr?.pipe(this.output, { end: false });
+    let tail = '';
+    for (const stream of [child.stdout, child.stderr]) {
+      stream?.pipe(this.output, { end: false });
+      // The last of its output, for the error when it dies before it is ready.
+      stream?.on('data', (chunk: Buffer) => {
+        tail = (tail + chunk.toString('utf8')).slice(-2000);
+      });
+    }
     this.child = child;
     this.exited = new Promise<Exit>((resolve) => {
       child.once('error', () => resolve({ code: null, signal: null }));
       child.once('exit', (code, signal) => resolve({ code, signal }));
     });
     void this.exited.then((exit) => this.onExit(child, exit));
-    const died = this.exited.then((exit) => {
-      throw new Error(`${this.spec.name} exited while starting (${JSON.stringify(exit)}); see its log`);
+    const died = this.exited.then(async (exit) => {
+      await sleep(200); // its last lines may still be in the pipes
+      throw new Error(`${this.spec.name} exited while starting (${JSON.stringify(exit)}):\n${tail.trim()}`);
     });
     died.catch(() => {});
     this.starting = true;
