@@ -13,7 +13,7 @@ import { isPoolExhausted, type Pool } from '../src/platform/db';
 import type { AppDeps, AppEnv, RouteDeps } from './env';
 import { createFastRejection } from './fast-rejection';
 import { createApiMetrics, metricsRoutes } from './metrics';
-import { domainProblem, problem } from './problem';
+import { domainProblem, httpProblem, problem, shortened } from './problem';
 import { createBuyerRateLimit } from './rate-limit';
 import { eventRoutes } from './routes/events';
 import { healthRoutes } from './routes/health';
@@ -126,14 +126,10 @@ export function createApp(deps: AppDeps) {
   });
   app.get('/docs', swaggerUI({ url: '/openapi.json' }));
 
-  app.notFound((c) => problem(c, 'NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`));
+  app.notFound((c) => problem(c, 'NOT_FOUND', `no route for ${c.req.method} ${shortened(c.req.path)}`));
   app.onError((error, c) => {
     if (error instanceof DomainError) return domainProblem(c, error);
-    if (error instanceof HTTPException) {
-      const status = error.status;
-      if (status < 500)
-        return problem(c, status === 400 ? 'VALIDATION_FAILED' : 'HTTP_ERROR', error.message, {}, status);
-    }
+    if (error instanceof HTTPException && error.status < 500) return httpProblem(c, error);
     // No free connection in time: too much load, not a bug; the client should retry.
     if (isPoolExhausted(error)) {
       c.header('Retry-After', '1');

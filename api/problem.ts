@@ -1,6 +1,7 @@
 // Owns the API's error responses: RFC 9457 problem+json, and the one table from error code to HTTP
 // status. Internal error text is logged, never echoed to clients.
 import type { Context } from 'hono';
+import type { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { DomainError, ErrorCode } from '../src/errors';
 
@@ -96,4 +97,28 @@ export function problem(
 
 export function domainProblem(c: Context, error: DomainError) {
   return problem(c, error.code, error.message, error.details);
+}
+
+/** A client's text quoted in a detail, cut short: a 100 KB path or header is not echoed back whole. */
+export function shortened(text: string, max = 100): string {
+  return text.length > max ? `${text.slice(0, max)}...` : text;
+}
+
+/** Hono's own refusals (a body that is not JSON, or not sent as JSON) as problems naming what is wrong. */
+export function httpProblem(c: Context, error: HTTPException) {
+  if (error.status === 415) {
+    const contentType = c.req.header('content-type');
+    return problem(
+      c,
+      'UNSUPPORTED_MEDIA_TYPE',
+      `content-type ${contentType ? JSON.stringify(shortened(contentType)) : 'missing'}: send the body as application/json`,
+    );
+  }
+  return problem(
+    c,
+    error.status === 400 ? 'VALIDATION_FAILED' : 'HTTP_ERROR',
+    error.message,
+    {},
+    error.status,
+  );
 }

@@ -5,6 +5,7 @@ import { DomainError } from '../../src/errors';
 import { secured } from '../auth';
 import type { AppEnv, RouteDeps } from '../env';
 import { json } from '../schemas/http';
+import { eventId, paymentIntentId, seatId, userId } from '../schemas/ids';
 import { problems } from '../schemas/problem';
 import { OrderParams, OrderSchema } from '../schemas/reservations';
 import { routesOf } from './route';
@@ -14,10 +15,10 @@ const supportRoute = routesOf('support');
 
 const OrderSearchQuery = z
   .object({
-    buyerId: z.string().min(1).max(200).optional(),
-    seatId: z.string().min(1).max(100).optional(),
-    paymentIntentId: z.string().min(1).max(255).optional(),
-    eventId: z.string().min(1).max(100).optional(),
+    buyerId: userId.optional(),
+    seatId: seatId.optional(),
+    paymentIntentId: paymentIntentId.optional(),
+    eventId: eventId.optional(),
   })
   .strict()
   .refine((query) => Object.values(query).some((value) => value !== undefined), {

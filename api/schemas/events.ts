@@ -1,6 +1,7 @@
 // Owns the request and response schemas of events, seat maps and availability: the same schemas
 // validate requests and document the OpenAPI contract.
 import { z } from '@hono/zod-openapi';
+import { cursor, eventId, layoutId, seatLabel, text } from './ids';
 
 /** Bounds of one event; the 256 KiB body limit bounds labelled rows further. */
 export const eventLimits = {
@@ -15,14 +16,6 @@ export const eventLimits = {
 } as const;
 
 const currencies = new Set(Intl.supportedValuesOf('currency'));
-
-// Seat ids are `${section}-${row}-${seat}`: no part may contain '-', so an id names exactly one seat
-// and its section can be read off it (the seat map relies on that).
-const layoutId = z
-  .string()
-  .regex(/^[A-Za-z0-9_]{1,32}$/, 'must be 1 to 32 letters, digits or _')
-  .openapi({ example: 'A' });
-const seatLabel = z.string().regex(/^[A-Za-z0-9_]{1,16}$/, 'must be 1 to 16 letters, digits or _');
 
 const futureTime = z.iso
   .datetime({ offset: true, error: 'must be an ISO 8601 date-time with a time zone' })
@@ -65,7 +58,7 @@ const RowSchema = z
 const SectionSchema = z
   .object({
     id: layoutId,
-    name: z.string().min(1).max(100),
+    name: text(100),
     price: z.number().int().positive().max(eventLimits.maxPrice).openapi({
       description: 'Price of every seat in the section, in minor units of the currency.',
       example: 4500,
@@ -78,8 +71,8 @@ const SectionSchema = z
 
 export const EventCreateSchema = z
   .object({
-    name: z.string().min(1).max(200),
-    venue: z.string().min(1).max(200),
+    name: text(200),
+    venue: text(200),
     startsAt: futureTime.openapi({ example: '2030-06-01T19:30:00Z' }),
     currency: z
       .string()
@@ -174,16 +167,10 @@ export const EventListSchema = z
 
 export const EventListQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
-  cursor: z.string().min(1).max(100).optional(),
+  cursor: cursor.optional(),
 });
 
-export const EventIdParams = z.object({
-  eventId: z
-    .string()
-    .min(1)
-    .max(100)
-    .openapi({ param: { name: 'eventId', in: 'path' }, example: 'evt_3f9a1c0b2d4e5f60718a' }),
-});
+export const EventIdParams = z.object({ eventId });
 
 export const SeatMapQuery = z.object({
   section: layoutId.optional().openapi({ param: { name: 'section', in: 'query' } }),

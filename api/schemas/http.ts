@@ -1,6 +1,7 @@
 // Owns the OpenAPI parts every route repeats: a required JSON body, a JSON response, and the
 // Idempotency-Key header, so a route names its schemas and nothing else.
 import { z } from '@hono/zod-openapi';
+import { idempotencyKey } from './ids';
 
 /** A required `application/json` request body validated by `schema`. */
 export function jsonBody<S extends z.ZodType>(schema: S) {
@@ -15,11 +16,7 @@ export function json<S extends z.ZodType>(schema: S, description: string) {
 /** The Idempotency-Key header: the same key returns the same outcome. */
 export function idempotencyKeyHeaders(example: string) {
   return z.object({
-    'idempotency-key': z
-      .string({ error: 'header is required' })
-      .min(1)
-      .max(255)
-      // The parameter's name must match the header's key as the validator reads it (lower case).
-      .openapi({ param: { name: 'idempotency-key', in: 'header' }, example }),
+    // The parameter's name must match the header's key as the validator reads it (lower case).
+    'idempotency-key': idempotencyKey.openapi({ param: { name: 'idempotency-key', in: 'header' }, example }),
   });
 }

@@ -2,6 +2,7 @@
 // contract from one source.
 import { z } from '@hono/zod-openapi';
 import { idempotencyKeyHeaders } from './http';
+import { orderId, refundId, text } from './ids';
 
 /** Larger than any order we sell; keeps amounts well inside a JS integer and Postgres bigint. */
 const maxRefundAmount = 1_000_000_000_000;
@@ -15,7 +16,7 @@ export const RefundCreateSchema = z
       .max(maxRefundAmount)
       .optional()
       .openapi({ description: 'Minor units; absent = everything still refundable', example: 2500 }),
-    reason: z.string().trim().min(1).max(500).openapi({ example: 'event postponed; buyer cannot attend' }),
+    reason: text(500, { trim: true }).openapi({ example: 'event postponed; buyer cannot attend' }),
   })
   .strict()
   .openapi('RefundCreate');
@@ -44,13 +45,4 @@ export const RefundSchema = z
 /** The refund request's key: the same key returns the same refund. */
 export const RefundHeaders = idempotencyKeyHeaders('ticket-4711-refund');
 
-export const RefundParams = z.object({
-  id: z
-    .string()
-    .regex(/^ord_[\w-]{1,64}$/, 'must be an order id (ord_...)')
-    .openapi({ param: { name: 'id', in: 'path' } }),
-  refundId: z
-    .string()
-    .regex(/^refund_ord_[\w-]{1,100}$/, 'must be a refund id (refund_ord_...)')
-    .openapi({ param: { name: 'refundId', in: 'path' } }),
-});
+export const RefundParams = z.object({ id: orderId, refundId });

@@ -94,10 +94,7 @@ export const ConfirmAcceptedSchema = z
   .union([ReservationSchema, ReservationInProgressSchema])
   .openapi('ConfirmAccepted');
 
-export const ConfirmSchema = z
-  .object({ paymentMethodId })
-  .strict()
-  .openapi('Confirm');
+export const ConfirmSchema = z.object({ paymentMethodId }).strict().openapi('Confirm');
 
 export const ReservationParams = z.object({ id: reservationId });
 
