@@ -4,6 +4,8 @@ import type { Context } from 'hono';
 import type { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { DomainError, ErrorCode } from '../src/errors';
+import type { AppEnv } from './env';
+import { detailsVisibleTo } from './reservation-views';
 
 const statusByCode: Record<ErrorCode, ContentfulStatusCode> = {
   VALIDATION_FAILED: 422,
@@ -95,8 +97,9 @@ export function problem(
   });
 }
 
-export function domainProblem(c: Context, error: DomainError) {
-  return problem(c, error.code, error.message, error.details);
+/** A domain error's problem; a reservation among its details is shown as the principal may see it. */
+export function domainProblem(c: Context<AppEnv>, error: DomainError) {
+  return problem(c, error.code, error.message, detailsVisibleTo(c.get('principal'), error.details));
 }
 
 /** A client's text quoted in a detail, cut short: a 100 KB path or header is not echoed back whole. */

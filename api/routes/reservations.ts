@@ -2,9 +2,10 @@
 // payment method, cancel. Thin: validate, authorize, call the workflow, map the outcome to HTTP.
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { DomainError } from '../../src/errors';
-import type { ReservationView, SeatRequest } from '../../workflows/reservation/contract';
+import type { SeatRequest } from '../../workflows/reservation/contract';
 import { type Principal, secured } from '../auth';
 import type { AppEnv, RouteDeps } from '../env';
+import { reservationViewFor } from '../reservation-views';
 import { EventIdParams } from '../schemas/events';
 import { json, jsonBody } from '../schemas/http';
 import { problems } from '../schemas/problem';
@@ -36,21 +37,6 @@ function inProgress(id: string, status: 'PENDING' | 'PAYING') {
   };
 }
 
-/**
- * What a principal may see of a reservation: buyers never see support's notes, and support never sees
- * the buyer's next action (its client secret finishes the buyer's payment).
- */
-function visibleTo(principal: Principal, view: ReservationView): ReservationView {
-  const { requestFingerprint: _internal, ...shown } = view;
-  if (principal.role === 'support') {
-    if (!shown.payment) return shown;
-    const { nextAction: _buyers, ...payment } = shown.payment;
-    return { ...shown, payment };
-  }
-  const { supportActions: _support, rejection: _rejection, ...buyerView } = shown;
-  return buyerView;
-}
-
 export function reservationRoutes(
   deps: Pick<RouteDeps, 'config' | 'checkout' | 'fastRejection' | 'rateLimit' | 'eventExists'>,
 ) {
@@ -73,7 +59,7 @@ export function reservationRoutes(
       summary: 'Hold seats: explicit seat ids or best available in a section',
       ...buyer,
       request: {
-        params: EventParams,
+        params: EventIdParams,
         headers: IdempotencyHeaders,
         body: jsonBody(ReservationCreateSchema),
       },
@@ -120,7 +106,7 @@ export function reservationRoutes(
       });
       c.header('Location', `/v1/reservations/${outcome.reservationId}`);
       if (!outcome.settled) return c.json(inProgress(outcome.reservationId, 'PENDING'), 202);
-      return c.json(visibleTo(principal, outcome.value), 201);
+      return c.json(reservationViewFor(principal, outcome.value), 201);
     },
   );
 
@@ -134,7 +120,7 @@ export function reservationRoutes(
     async (c) => {
       const { id } = c.req.valid('param');
       const principal = await authorized(c.get('principal'), id);
-      return c.json(visibleTo(principal, await deps.checkout.read(id)), 200);
+      return c.json(reservationViewFor(principal, await deps.checkout.read(id)), 200);
     },
   );
 
@@ -165,8 +151,8 @@ export function reservationRoutes(
       const { paymentMethodId } = c.req.valid('json');
       const outcome = await deps.checkout.confirm(id, idempotencyKey, paymentMethodId);
       if (!outcome.settled) return c.json(inProgress(id, 'PAYING'), 202);
-      if (outcome.value.status === 'PAYING') return c.json(visibleTo(principal, outcome.value), 202);
-      return c.json(visibleTo(principal, outcome.value), 200);
+      if (outcome.value.status === 'PAYING') return c.json(reservationViewFor(principal, outcome.value), 202);
+      return c.json(reservationViewFor(principal, outcome.value), 200);
     },
   );
 
