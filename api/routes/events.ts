@@ -99,7 +99,11 @@ export function eventRoutes(deps: Pick<RouteDeps, 'config' | 'pool' | 'seatMap'>
 
   app.openapi(
     route('get', '/v1/events/{eventId}/seats', {
-      summary: 'The seat map, optionally of one section (cached, eventually consistent)',
+      summary: 'The seat map, optionally of one section, a page at a time (cached, eventually consistent)',
+      description:
+        'Seats in display order (section, row, seat), at most `limit` (1000) per answer; while more follow ' +
+        'the answer carries `nextCursor`, to pass as `cursor`. Without `section` the pages run through the ' +
+        'whole venue.',
       request: { params: EventIdParams, query: SeatMapQuery },
       responses: {
         200: json(SeatMapSchema, 'the seat map'),
@@ -108,8 +112,10 @@ export function eventRoutes(deps: Pick<RouteDeps, 'config' | 'pool' | 'seatMap'>
     }),
     async (c) => {
       const { eventId } = c.req.valid('param');
-      const { section } = c.req.valid('query');
-      return c.json(found(eventId, await deps.seatMap.read(eventId, section)), 200);
+      const { section, limit, cursor } = c.req.valid('query');
+      const page = { offset: cursor === undefined ? 0 : Number(cursor), limit };
+      const { nextOffset, ...map } = found(eventId, await deps.seatMap.read(eventId, section, page));
+      return c.json({ ...map, ...(nextOffset !== undefined && { nextCursor: String(nextOffset) }) }, 200);
     },
   );
 

@@ -172,8 +172,23 @@ export const EventListQuery = z.object({
 
 export const EventIdParams = z.object({ eventId });
 
+/** The most seats one answer of the seat map carries (about 90 KB): a venue is read a page at a time. */
+export const maxSeatsPerPage = 1000;
+
 export const SeatMapQuery = z.object({
   section: layoutId.optional().openapi({ param: { name: 'section', in: 'query' } }),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(maxSeatsPerPage)
+    .default(maxSeatsPerPage)
+    .openapi({ description: `Seats per page, at most ${maxSeatsPerPage}.` }),
+  // The offset of the page's first seat in display order; opaque to clients.
+  cursor: cursor
+    .regex(/^\d{1,7}$/, "must be a previous page's nextCursor")
+    .optional()
+    .openapi({ description: "Pass the previous page's `nextCursor` for the next page." }),
 });
 
 export const SeatStatusSchema = z.enum(['available', 'held', 'sold']);
@@ -191,8 +206,16 @@ export const SeatMapSchema = z
         status: SeatStatusSchema,
       }),
     ),
+    nextCursor: z
+      .string()
+      .optional()
+      .openapi({ description: 'Present while more seats follow: pass it as `cursor` for the next page.' }),
   })
-  .openapi('SeatMap', { description: 'Cached: eventually consistent, normally within milliseconds.' });
+  .openapi('SeatMap', {
+    description:
+      `A page of the seat map (at most ${maxSeatsPerPage} seats) in display order: section, row, seat. ` +
+      'Cached: eventually consistent, normally within milliseconds.',
+  });
 
 export const AvailabilitySchema = z
   .object({

@@ -12,7 +12,14 @@ import {
   statusCode,
   statusOfCode,
 } from './keys';
-import type { AvailabilityView, SeatMapView, SeatView } from './views';
+import {
+  type AvailabilityView,
+  nextPage,
+  type SeatMapView,
+  type SeatPage,
+  type SeatView,
+  withinPage,
+} from './views';
 
 // Seats of parsed layouts a process keeps (about 100 bytes each): two 200,000-seat venues and more.
 const layoutCacheSeats = 500_000;
@@ -69,7 +76,7 @@ export function createCachedReads(redis: Redis, onStale: (eventId: string) => vo
     return entries;
   }
 
-  async function read(eventId: string, section?: string): Promise<SeatMapView | undefined> {
+  async function read(eventId: string, section?: string, page?: SeatPage): Promise<SeatMapView | undefined> {
     const k = seatMapKeys(eventId);
     if (section !== undefined) {
       // One round trip: the section's status letters, and its layout unless this process has it.
@@ -87,7 +94,9 @@ export function createCachedReads(redis: Redis, onStale: (eventId: string) => vo
       if (!sectionsJson) return undefined;
       if (fresh === 0) onStale(eventId);
       const layout = known ?? rememberLayout(eventId, section, layoutJson ?? null);
-      return { eventId, seats: seatsOf(section, layout, codes, new Set(lapsed)) };
+      const [from, to] = withinPage(0, layout.length, page);
+      const seats = seatsOf(section, layout.slice(from, to), codes?.slice(from, to) ?? null, new Set(lapsed));
+      return { eventId, seats, ...nextPage(layout.length, page) };
     }
     const [sectionsJson, fresh, lapsedIds] = unwrap<[string | null, number, string[]]>(
       await redis
@@ -110,10 +119,18 @@ export function createCachedReads(redis: Redis, onStale: (eventId: string) => vo
     missing.forEach((id, index) => {
       known.set(id, rememberLayout(eventId, id, values[ids.length + index] ?? null));
     });
-    return {
-      eventId,
-      seats: ids.flatMap((id, index) => seatsOf(id, known.get(id) ?? [], values[index] ?? null, lapsed)),
-    };
+    // Only the page's seats are built: the rest of a 200,000-seat venue is skipped by its sections' sizes.
+    const seats: SeatView[] = [];
+    let start = 0;
+    ids.forEach((id, index) => {
+      const layout = known.get(id) ?? [];
+      const [from, to] = withinPage(start, layout.length, page);
+      if (from < to) {
+        seats.push(...seatsOf(id, layout.slice(from, to), values[index]?.slice(from, to) ?? null, lapsed));
+      }
+      start += layout.length;
+    });
+    return { eventId, seats, ...nextPage(start, page) };
   }
 
   async function availability(eventId: string): Promise<AvailabilityView | undefined> {

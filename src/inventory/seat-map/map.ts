@@ -20,7 +20,7 @@ import {
   viewOf,
 } from './postgres';
 import { runScript, scripts } from './scripts';
-import type { AvailabilityView, SeatMapView } from './views';
+import type { AvailabilityView, SeatMapView, SeatPage } from './views';
 
 export interface SeatMapDeps {
   pool: Pool;
@@ -197,7 +197,8 @@ export function createSeatMap(deps: SeatMapDeps) {
 
   const cached = createCachedReads(redis, reconcileInBackground, graceSeconds);
   const fromPostgres = {
-    read: (eventId: string, section?: string) => readFromPostgres(pool, eventId, section, graceSeconds),
+    read: (eventId: string, section?: string, page?: SeatPage) =>
+      readFromPostgres(pool, eventId, section, graceSeconds, page),
     availability: (eventId: string) => availabilityFromPostgres(pool, eventId, graceSeconds),
   };
 
@@ -206,18 +207,18 @@ export function createSeatMap(deps: SeatMapDeps) {
     applyTransition,
     fill,
 
-    /** The seat map of an event (or one section); undefined when the event does not exist. */
-    async read(eventId: string, section?: string): Promise<SeatMapView | undefined> {
+    /** The seat map of an event (or one section), or a page of it; undefined when the event does not exist. */
+    async read(eventId: string, section?: string, page?: SeatPage): Promise<SeatMapView | undefined> {
       try {
-        const view = await cached.read(eventId, section);
+        const view = await cached.read(eventId, section, page);
         redisAnswered();
         if (view) return view;
       } catch (error) {
         redisFailed(error, 'read');
-        return fromPostgres.read(eventId, section);
+        return fromPostgres.read(eventId, section, page);
       }
       const loaded = await fill(eventId);
-      return loaded && viewOf(eventId, loaded, section, graceSeconds);
+      return loaded && viewOf(eventId, loaded, section, graceSeconds, page);
     },
 
     /** Available/held/sold counts per section; undefined when the event does not exist. */

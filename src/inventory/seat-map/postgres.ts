@@ -5,7 +5,15 @@ import type { Pool, Queryable } from '../../platform/db';
 import { statusShown } from '../lease';
 import type { SeatStatus } from '../seats';
 import type { SectionInfo } from './keys';
-import type { AvailabilityView, SeatMapView, SeatView, SectionCounts } from './views';
+import {
+  type AvailabilityView,
+  nextPage,
+  type SeatMapView,
+  type SeatPage,
+  type SeatView,
+  type SectionCounts,
+  withinPage,
+} from './views';
 
 export interface SeatRow extends SeatView {
   version: number;
@@ -130,18 +138,20 @@ export async function loadEvent(pool: Pool, eventId: string): Promise<Loaded | u
   };
 }
 
-/** The seat map of a loaded event (or one section). */
+/** The seat map of a loaded event (or one section), or a page of it. */
 export function viewOf(
   eventId: string,
   loaded: Loaded,
   section: string | undefined,
   graceSeconds: number,
+  page?: SeatPage,
 ): SeatMapView {
+  const seats = loaded.seats.filter((seat) => section === undefined || seat.section === section);
+  const [from, to] = withinPage(0, seats.length, page);
   return {
     eventId,
-    seats: loaded.seats
-      .filter((seat) => section === undefined || seat.section === section)
-      .map((seat) => shown(seat, graceSeconds)),
+    seats: seats.slice(from, to).map((seat) => shown(seat, graceSeconds)),
+    ...nextPage(seats.length, page),
   };
 }
 
@@ -157,17 +167,52 @@ export function countsOf(eventId: string, loaded: Loaded, graceSeconds: number):
   return { eventId, sections: [...bySection.values()] };
 }
 
-/** The seat map of an event (or one section) straight from Postgres; undefined when there is no such event. */
+/**
+ * The seat map of an event (or one section) straight from Postgres, or a page of it: a page is one
+ * query of `limit` rows (and one more, to tell whether another page follows). Undefined when there is no
+ * such event.
+ */
 export async function readFromPostgres(
   pool: Pool,
   eventId: string,
   section: string | undefined,
   graceSeconds: number,
+  page?: SeatPage,
 ): Promise<SeatMapView | undefined> {
   const { rowCount } = await pool.query('select 1 from events where id = $1', [eventId]);
   if (!rowCount) return undefined;
-  const seats = await readSeatRows(pool, eventId, section);
-  return { eventId, seats: seats.map((seat) => shown(seat, graceSeconds)) };
+  if (!page) {
+    const seats = await readSeatRows(pool, eventId, section);
+    return { eventId, seats: seats.map((seat) => shown(seat, graceSeconds)) };
+  }
+  const { rows } = await pool.query<{
+    seat_id: string;
+    section_id: string;
+    row_id: string;
+    number: string;
+    price: string | number;
+    status: SeatStatus;
+    held_until: Date | null;
+  }>(
+    `select s.seat_id, s.section_id, s.row_id, s.number, s.price, s.status, s.held_until
+       from seats s
+       join sections c on c.event_id = s.event_id and c.section_id = s.section_id
+      where s.event_id = $1 and ($2::text is null or s.section_id = $2)
+      order by c.position, s.row_position, s.position
+      limit $3 offset $4`,
+    [eventId, section ?? null, page.limit + 1, page.offset],
+  );
+  const seats = rows.slice(0, page.limit).map(
+    (row): SeatView => ({
+      id: row.seat_id,
+      section: row.section_id,
+      row: row.row_id,
+      number: row.number,
+      price: Number(row.price),
+      status: statusShown(row.status, row.held_until?.getTime() ?? null, graceSeconds),
+    }),
+  );
+  return { eventId, seats, ...(rows.length > page.limit && { nextOffset: page.offset + page.limit }) };
 }
 
 /** Counts per section straight from Postgres; undefined when there is no such event. */

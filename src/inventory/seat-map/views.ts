@@ -10,9 +10,29 @@ export interface SeatView {
   status: SeatStatus;
 }
 
+/** The seat map, or a page of it; `nextOffset` is where the next page starts, when there is one. */
 export interface SeatMapView {
   eventId: string;
   seats: SeatView[];
+  nextOffset?: number;
+}
+
+/** A page of the seat map: `limit` seats from `offset`, in display order (section, row, seat). */
+export interface SeatPage {
+  offset: number;
+  limit: number;
+}
+
+/** Which of `count` seats that begin at `start` in display order fall in `page`: local [from, to). */
+export function withinPage(start: number, count: number, page: SeatPage | undefined): [number, number] {
+  if (!page) return [0, count];
+  const from = Math.min(count, Math.max(0, page.offset - start));
+  return [from, Math.max(from, Math.min(count, page.offset + page.limit - start))];
+}
+
+/** `{ nextOffset }` when seats are left after `page` among `total`, else nothing. */
+export function nextPage(total: number, page: SeatPage | undefined): { nextOffset?: number } {
+  return page && page.offset + page.limit < total ? { nextOffset: page.offset + page.limit } : {};
 }
 
 export interface SectionCounts {
