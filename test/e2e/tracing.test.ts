@@ -9,11 +9,11 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { traceResponseHeader } from '../../api/tracing';
+import { type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from '../../scripts/lib/otlp-receiver';
 import { createLogger } from '../../src/platform/logger';
 import { startTelemetry, type Telemetry, workerTracing } from '../../src/platform/telemetry';
 import { confirmUpdate, type ReservationWorkflow, statusQuery } from '../../workflows/reservation/contract';
 import { bearer, testConfig } from '../helpers/app';
-import { type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from '../helpers/otlp-receiver';
 import { startTestStack, type TestStack } from '../helpers/stack';
 
 const serverKind = 2;
