@@ -16,6 +16,7 @@ import { migrate } from '../db/migrate';
 import { type Config, ConfigError, devSecrets, loadConfig } from '../src/platform/config';
 import { createPool } from '../src/platform/db';
 import { projectRoot, resolveTool, stripeMock, ToolNotFoundError, temporalCli } from './lib/binaries';
+import { devEnvironment, givenVariables, stripeFixturePort } from './lib/dev-env';
 import {
   findPrometheus,
   preparePrometheus,
@@ -33,17 +34,7 @@ import { ChildExitedError, describeExit, Supervisor, waitForLine, watchAncestors
 import { demoEvent, seedEvent } from './lib/seed';
 import { builtInFaults, type StripeFixture, startStripeFixture } from './lib/stripe-fixture';
 
-/**
- * What the worker and the API need that has no default in src/platform/config.ts; any given value wins.
- * The secret is the public development one, which the config refuses in production or with a live key.
- */
-export const devDefaults = {
-  AUTH_JWT_SECRET: devSecrets.AUTH_JWT_SECRET,
-  STRIPE_SECRET_KEY: 'sk_test_boxoffice',
-} as const;
-
 const stripeMockPort = 12111;
-const stripeFixturePort = 12112;
 /** Signs the fixture's webhooks to the API when no STRIPE_WEBHOOK_SECRET is given. */
 const devWebhookSecret = devSecrets.STRIPE_WEBHOOK_SECRET;
 /** The Temporal dev server's Prometheus metrics (fixed, so the dev Prometheus knows where they are). */
@@ -198,18 +189,11 @@ async function startPrometheus(config: Config, scrapeTemporal: boolean): Promise
 
 async function main(): Promise<void> {
   // Empty values count as unset, as in src/platform/config.ts, so `PORT=` falls back to the default.
-  const given = Object.fromEntries(
-    Object.entries(process.env).filter((entry): entry is [string, string] => Boolean(entry[1])),
-  );
-  const env: NodeJS.ProcessEnv = { ...devDefaults, ...given };
-  // Tokens from an identity provider replace the secret: the config accepts only one of the two.
-  if (given.AUTH_JWKS_URL) delete env.AUTH_JWT_SECRET;
+  const given = givenVariables();
+  // The development values (scripts/lib/dev-env.ts), shared with the commands run beside this stack.
+  const env = devEnvironment(given);
   const startTemporal = isLocal(given.TEMPORAL_ADDRESS);
   const startStripeMock = !given.STRIPE_API_URL;
-  if (startStripeMock) {
-    env.STRIPE_API_URL = `http://127.0.0.1:${stripeFixturePort}`;
-    env.STRIPE_WEBHOOK_SECRET ??= devWebhookSecret;
-  }
 
   let config: Config;
   try {

@@ -1,7 +1,7 @@
 // `npm run finance:reconcile -- --event <id> | --since <date> [--out ledger.csv] [--json]`: the
 // reconciliation report of src/finance/reconcile/. Writes the CSV ledger to --out (default
 // reconciliation-<scope>.csv), prints the summary (or the whole report as JSON with --json), and exits
-// 1 when there is any discrepancy, 2 on a usage error.
+// 1 when there is any discrepancy, 2 on a usage or configuration error (one line, no stack).
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ledgerCsv, type ReconcileScope, reconcile, summaryText } from '../src/finance/reconcile';
@@ -9,6 +9,8 @@ import { loadConfig } from '../src/platform/config';
 import { createPool } from '../src/platform/db';
 import { createStripe } from '../src/platform/stripe';
 import { connectTemporalClient } from '../src/platform/temporal';
+import { CommandError, runCommand } from './lib/command';
+import { besideDevStack } from './lib/dev-env';
 
 const usage =
   'usage: npm run finance:reconcile -- --event <eventId> | --since <ISO date> [--out <ledger.csv>] [--json]\n';
@@ -55,22 +57,31 @@ function parse(): { scope: ReconcileScope; out: string; json: boolean } {
   return { scope, out: values.out ?? `reconciliation-${label}.csv`, json: values.json ?? false };
 }
 
-const { scope, out, json } = parse();
-// The report reads Postgres, Temporal and the gateway; it authenticates nobody, so it needs no JWT secret
-// (a placeholder, unless the deployment's token keys come from a JWKS).
-const config = loadConfig({
-  ...(process.env.AUTH_JWKS_URL ? {} : { AUTH_JWT_SECRET: 'the-report-verifies-no-tokens' }),
-  ...process.env,
-});
-const pool = createPool(config.databaseUrl, 4);
-const temporal = await connectTemporalClient(config.temporal);
-try {
-  const report = await reconcile({ pool, temporal, stripe: createStripe(config.stripe) }, scope);
-  writeFileSync(out, ledgerCsv(report));
-  process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : summaryText(report));
-  process.stderr.write(`ledger: ${out} (${report.ledger.length} rows)\n`);
-  process.exitCode = report.discrepancies.length > 0 ? 1 : 0;
-} finally {
-  await temporal.connection.close();
-  await pool.end();
-}
+runCommand(
+  'finance:reconcile',
+  async () => {
+    const { scope, out, json } = parse();
+    // Beside `npm run dev` it reads what the dev stack runs on (its database, Temporal and Stripe fixture).
+    // It authenticates nobody, so it needs no JWT secret: a placeholder unless one is given (or a JWKS).
+    const env = besideDevStack();
+    const config = loadConfig({
+      ...(env.AUTH_JWKS_URL ? {} : { AUTH_JWT_SECRET: 'the-report-verifies-no-tokens' }),
+      ...env,
+    });
+    const temporal = await connectTemporalClient(config.temporal).catch((error: Error) => {
+      throw new CommandError(`Temporal is not answering at ${config.temporal.address}: ${error.message}`);
+    });
+    const pool = createPool(config.databaseUrl, 4);
+    try {
+      const report = await reconcile({ pool, temporal, stripe: createStripe(config.stripe) }, scope);
+      writeFileSync(out, ledgerCsv(report));
+      process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : summaryText(report));
+      process.stderr.write(`ledger: ${out} (${report.ledger.length} rows)\n`);
+      process.exitCode = report.discrepancies.length > 0 ? 1 : 0;
+    } finally {
+      await temporal.connection.close();
+      await pool.end();
+    }
+  },
+  { exitCode: 2 },
+);

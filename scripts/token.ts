@@ -1,7 +1,8 @@
 // `npm run token -- <userId> <buyer|organizer|support> [expiresIn]`: mints a dev bearer token (HS256, with
 // an expiry, and the configured AUTH_JWT_ISSUER / AUTH_JWT_AUDIENCE) that the API accepts.
 import { mintToken, type Role, roles } from '../api/auth';
-import { type AuthConfig, ConfigError, devSecrets, loadConfig } from '../src/platform/config';
+import { type AuthConfig, ConfigError, loadConfig } from '../src/platform/config';
+import { besideDevStack } from './lib/dev-env';
 
 const [userId, role, expiresIn = '12h'] = process.argv.slice(2);
 if (!userId || !roles.includes(role as Role)) {
@@ -14,15 +15,11 @@ function fail(line: string): never {
   process.exit(2);
 }
 
-// The same configuration the API reads, with `npm run dev`'s secret when none is given; in production the
-// config refuses that secret, so a token minted here is one the API would accept.
+// The same configuration the API reads, with `npm run dev`'s secret when none is given (none is filled in
+// with NODE_ENV=production), so a token minted here is one the API would accept.
 let auth: AuthConfig;
 try {
-  auth = loadConfig({
-    STRIPE_SECRET_KEY: 'sk_test_token_mints_no_payments',
-    ...(process.env.AUTH_JWKS_URL ? {} : { AUTH_JWT_SECRET: devSecrets.AUTH_JWT_SECRET }),
-    ...Object.fromEntries(Object.entries(process.env).filter(([, value]) => value)),
-  }).auth;
+  auth = loadConfig({ STRIPE_SECRET_KEY: 'sk_test_token_mints_no_payments', ...besideDevStack() }).auth;
 } catch (error) {
   if (error instanceof ConfigError) fail(error.message);
   throw error;

@@ -1,5 +1,6 @@
-// Checks what a person sees when the API or the worker is started with bad configuration: exit code 1
-// and a single line on stderr that names the variable, before anything is dialled.
+// Checks what a person sees when an entry point (the API, the worker, the commands run beside the dev
+// stack) is started with bad configuration: a non-zero exit and a single line on stderr that names the
+// variable, before anything is dialled; and that those commands need nothing the dev stack fills in.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -9,9 +10,13 @@ import { devSecrets } from '../../src/platform/config';
 const tsx = join(projectRoot, 'node_modules', '.bin', 'tsx');
 
 /** Runs `entry` with exactly `env` (plus PATH and HOME) and collects its exit code and stderr. */
-function run(entry: string, env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
+function run(
+  entry: string,
+  env: Record<string, string>,
+  args: string[] = [],
+): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(tsx, [entry], {
+    const child = spawn(tsx, [entry, ...args], {
       cwd: projectRoot,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -76,5 +81,43 @@ describe('a bad environment', () => {
     expect(lines[0]).toMatch(
       /^boxoffice-api: invalid configuration: AUTH_JWT_SECRET is the public development value, refused with NODE_ENV=production/,
     );
+  });
+});
+
+/** The one line a command wrote to stderr. */
+function oneLine(stderr: string): string {
+  const lines = stderr.trim().split('\n');
+  expect(lines, stderr).toHaveLength(1);
+  return lines[0] ?? '';
+}
+
+describe('the commands run beside the dev stack', () => {
+  // Where the dev stack would be, but nothing listens: what fails must be the dialling, not the config.
+  const nothingListening = {
+    DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none',
+    TEMPORAL_ADDRESS: '127.0.0.1:1',
+  };
+
+  it("reconciles with the dev stack's defaults: no Stripe key or secret to give", async () => {
+    const { code, stderr } = await run('scripts/reconcile.ts', nothingListening, ['--event', 'evt_demo']);
+    expect(code).toBe(2);
+    const line = oneLine(stderr);
+    expect(line).toMatch(/^finance:reconcile: Temporal is not answering at 127\.0\.0\.1:1/);
+    expect(line).not.toContain('STRIPE_SECRET_KEY');
+  });
+
+  it('stops finance:reconcile with one line naming a malformed DATABASE_URL', async () => {
+    const env = { ...nothingListening, DATABASE_URL: 'mysql://127.0.0.1:1/x' };
+    const { code, stderr } = await run('scripts/reconcile.ts', env, ['--event', 'evt_demo']);
+    expect(code).toBe(2);
+    expect(oneLine(stderr)).toMatch(
+      /^finance:reconcile: invalid configuration: DATABASE_URL must be a URL starting with postgres:\/\//,
+    );
+  });
+
+  it('stops the token command with one line naming a bad secret', async () => {
+    const { code, stderr } = await run('scripts/token.ts', { AUTH_JWT_SECRET: 'short' }, ['alice', 'buyer']);
+    expect(code).toBe(2);
+    expect(oneLine(stderr)).toMatch(/^token: invalid configuration: AUTH_JWT_SECRET must be at least 16/);
   });
 });
