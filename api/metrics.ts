@@ -2,12 +2,14 @@
 // business counters (holds, fast rejections, confirms, refund requests, webhooks, rate-limited requests,
 // Redis failing open), the seats held past their lease (read from Postgres at scrape time), and
 // GET /metrics. Labels are outcomes, error codes and route templates: never a buyer, reservation or
-// event id, so every series stays few however large the sale.
+// event id, so every series stays few however large the sale. With METRICS_ENABLED=false the same shape
+// does nothing: no /metrics, nothing counted or timed.
 import { prometheus } from '@hono/prometheus';
 import { Hono, type MiddlewareHandler } from 'hono';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { DomainError } from '../src/errors';
 import { countSeatsHeldPastLease } from '../src/inventory/past-lease';
+import type { Config } from '../src/platform/config';
 import type { Pool } from '../src/platform/db';
 import type { Logger } from '../src/platform/logger';
 import { createMetricsRegistry, metricsContentType, type Registry } from '../src/platform/metrics';
@@ -28,9 +30,41 @@ export interface ApiMetricsOptions {
   log: Logger;
   /** The process's registry (api/server.ts adds Node's process metrics); a fresh one when absent. */
   registry?: Registry;
+  /** METRICS_ENABLED; on when absent. */
+  config?: Pick<Config, 'metricsEnabled'>;
 }
 
-export function createApiMetrics({ pool, log, registry = createMetricsRegistry() }: ApiMetricsOptions) {
+/** What the routes do with a counter: count. */
+type Count<L extends string> = Pick<Counter<L>, 'inc'>;
+
+/** Wraps a workflow client call so it is counted and timed by how it ended (see `observed`). */
+type Observe = <A extends unknown[], T extends { status: string }, R extends Settled<T>>(
+  call: (...args: A) => Promise<R>,
+) => (...args: A) => Promise<R>;
+
+export interface ApiMetrics {
+  /** False with METRICS_ENABLED=false: then nothing below counts, times or is served. */
+  enabled: boolean;
+  registry: Registry;
+  fastRejections: Count<'request'>;
+  webhooks: Count<'outcome'>;
+  rateLimited: Count<'limit'>;
+  redisFailOpen: Count<'component'>;
+  /** Times every request by its route template (`/v1/reservations/:id`) and status. */
+  httpRequests: MiddlewareHandler<AppEnv>;
+  /** Counts and times each call by how it ended: `settledAs(view)`, pending, rejected (code) or error. */
+  holds: Observe;
+  confirms: Observe;
+  refundRequests: Observe;
+}
+
+export function createApiMetrics({
+  pool,
+  log,
+  registry = createMetricsRegistry(),
+  config,
+}: ApiMetricsOptions): ApiMetrics {
+  if (config?.metricsEnabled === false) return metricsOff(registry);
   const registers = [registry];
   const outcomeAndCode = ['outcome', 'code'] as const;
 
@@ -107,25 +141,46 @@ export function createApiMetrics({ pool, log, registry = createMetricsRegistry()
   // boxoffice_waiting_room_* families of the same shape.
 
   return {
+    enabled: true,
     registry,
     fastRejections,
     webhooks,
     rateLimited,
     redisFailOpen,
-    /** Times every request by its route template (`/v1/reservations/:id`) and status. */
     httpRequests: http.registerMetrics as MiddlewareHandler<AppEnv>,
-    /** Counts and times each call by how it ended: `settledAs(view)`, pending, rejected (code) or error. */
     holds: observed(holds, holdDuration),
     confirms: observed(confirms, confirmDuration),
     refundRequests: observed(refundRequests),
   };
 }
 
-export type ApiMetrics = ReturnType<typeof createApiMetrics>;
+/** METRICS_ENABLED=false: the same shape, doing nothing, so no route needs a switch of its own. */
+function metricsOff(registry: Registry): ApiMetrics {
+  const uncounted = { inc: () => {} };
+  const unobserved: Observe = (call) => call;
+  return {
+    enabled: false,
+    registry,
+    fastRejections: uncounted,
+    webhooks: uncounted,
+    rateLimited: uncounted,
+    redisFailOpen: uncounted,
+    httpRequests: async function untimed(_c, next) {
+      await next();
+    },
+    holds: unobserved,
+    confirms: unobserved,
+    refundRequests: unobserved,
+  };
+}
 
-/** GET /metrics: the registry in Prometheus's text format (not in the OpenAPI document: it is for operators). */
-export function metricsRoutes(metrics: Pick<ApiMetrics, 'registry'>) {
+/**
+ * GET /metrics: the registry in Prometheus's text format (not in the OpenAPI document: it is for
+ * operators); no such route with metrics off.
+ */
+export function metricsRoutes(metrics: Pick<ApiMetrics, 'registry' | 'enabled'>) {
   const app = new Hono<AppEnv>();
+  if (!metrics.enabled) return app;
   app.get('/metrics', async (c) =>
     c.body(await metrics.registry.metrics(), 200, { 'content-type': metricsContentType }),
   );

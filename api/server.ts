@@ -21,7 +21,7 @@ async function main() {
     throw new Error(`Temporal is not answering at ${config.temporal.address}: ${error.message}`);
   });
   const stripe = createStripe(config.stripe);
-  const registry = createMetricsRegistry({ processMetrics: true });
+  const registry = createMetricsRegistry({ processMetrics: config.metricsEnabled });
   const app = createApp({ config, pool, redis, temporal, stripe, log, registry });
 
   const server = serve({ fetch: app.fetch, port: config.port, hostname: '0.0.0.0' }, (info) => {

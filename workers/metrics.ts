@@ -1,7 +1,8 @@
 // Owns the worker's metrics: every activity attempt by activity, task queue, outcome and code (database
 // conflicts named), payments and gateway refunds by outcome, the payment queue's rate limit, and the
 // endpoint on WORKER_METRICS_PORT that serves them together with the Temporal SDK's own metrics (task
-// latencies, slots, polls), which the SDK's runtime exports on a loopback port of its own.
+// latencies, slots, polls), which the SDK's runtime exports on a loopback port of its own. With
+// METRICS_ENABLED=false the worker process starts none of it.
 import { CancelledFailure, type Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { type ActivityInterceptorsFactory, Runtime, type RuntimeOptions } from '@temporalio/worker';
@@ -187,4 +188,25 @@ export function serveWorkerMetrics(options: {
       return `${own}\n${temporal}`;
     },
   });
+}
+
+/**
+ * The worker process's metrics, on unless METRICS_ENABLED=false: the SDK's exporter (installed here, so
+ * call this before anything connects to Temporal), Boxoffice's counters with Node's process metrics, and
+ * both served on WORKER_METRICS_PORT. Undefined, having started nothing, with metrics off.
+ */
+export async function startWorkerMetrics(
+  config: Pick<Config, 'metricsEnabled' | 'workerMetricsPort' | 'temporal' | 'payments'>,
+  log: Logger,
+): Promise<(WorkerMetrics & { server: MetricsServer }) | undefined> {
+  if (!config.metricsEnabled) return undefined;
+  const temporalMetricsUrl = await installTemporalMetrics();
+  const metrics = createWorkerMetrics({ config, registry: createMetricsRegistry({ processMetrics: true }) });
+  const server = await serveWorkerMetrics({
+    metrics,
+    port: config.workerMetricsPort,
+    temporalMetricsUrl,
+    log,
+  });
+  return { ...metrics, server };
 }

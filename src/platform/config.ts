@@ -26,6 +26,7 @@
 //   API_WAIT_MS                  5000; how long the API waits on a hold or confirm before answering 202
 //   PORT                         3000
 //   WORKER_METRICS_PORT          9464; the worker's /metrics (Boxoffice's and the Temporal SDK's); 0 = any free port
+//   METRICS_ENABLED              true; "false" turns every metric off: no /metrics on the API or the worker
 //   LOG_LEVEL                    info (fatal|error|warn|info|debug|trace|silent)
 //   OTEL_EXPORTER_OTLP_ENDPOINT  (optional) OTLP/HTTP base URL of a trace collector; no traces without it
 //   OTEL_EXPORTER_OTLP_PROTOCOL  http/protobuf (or http/json): how spans reach that endpoint
@@ -107,6 +108,7 @@ const envSchema = z.object({
   API_WAIT_MS: positiveInt(5000),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  METRICS_ENABLED: z.enum(['true', 'false'], { error: 'must be true or false' }).default('true'),
   LOG_LEVEL: z.enum(logLevels).default('info'),
   OTEL_EXPORTER_OTLP_ENDPOINT: urlWithProtocol(['http:', 'https:']).optional(),
   OTEL_EXPORTER_OTLP_PROTOCOL: z
@@ -154,6 +156,11 @@ export interface Config {
   port: number;
   /** Where the worker serves /metrics for Prometheus. */
   workerMetricsPort: number;
+  /**
+   * Metrics on (the default): the API's /metrics and request timing, the worker's on WORKER_METRICS_PORT
+   * with the Temporal SDK's. Off: none of it is collected or served (to measure what it costs).
+   */
+  metricsEnabled: boolean;
   logLevel: (typeof logLevels)[number];
   /** OpenTelemetry traces (src/platform/telemetry.ts): undefined, so off, without an OTLP endpoint. */
   telemetry?: { endpoint: string; protocol: OtlpProtocol; serviceName?: string };
@@ -250,6 +257,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     apiWaitMs: e.API_WAIT_MS,
     port: e.PORT,
     workerMetricsPort: e.WORKER_METRICS_PORT,
+    metricsEnabled: e.METRICS_ENABLED === 'true',
     logLevel: e.LOG_LEVEL,
     telemetry: e.OTEL_EXPORTER_OTLP_ENDPOINT
       ? {

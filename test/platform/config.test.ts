@@ -39,4 +39,13 @@ describe('loadConfig', () => {
       expect(() => loadConfig({ ...required, HOLD_GRACE_SECONDS: bad })).toThrow(/HOLD_GRACE_SECONDS/);
     }
   });
+
+  it('keeps metrics on unless METRICS_ENABLED is false, and refuses any other value', () => {
+    expect(loadConfig(required).metricsEnabled).toBe(true);
+    expect(loadConfig({ ...required, METRICS_ENABLED: 'true' }).metricsEnabled).toBe(true);
+    expect(loadConfig({ ...required, METRICS_ENABLED: 'false' }).metricsEnabled).toBe(false);
+    for (const bad of ['off', '0', 'no']) {
+      expect(() => loadConfig({ ...required, METRICS_ENABLED: bad })).toThrow(/METRICS_ENABLED/);
+    }
+  });
 });

@@ -1,12 +1,16 @@
 // How the worker's metrics name an activity attempt's end: a business rejection by its code, a real
 // Postgres deadlock as the database conflict it is (the "database retry/deadlock rate" alert counts
-// those), a cancellation, and any other failure as a plain failure.
+// those), a cancellation, and any other failure as a plain failure; and the worker process's metrics
+// switch: served on WORKER_METRICS_PORT by default, nothing at all with METRICS_ENABLED=false.
 import { CancelledFailure } from '@temporalio/activity';
 import { afterAll, describe, expect, it } from 'vitest';
 import { toTemporalFailure } from '../../activities/failures';
 import { DomainError } from '../../src/errors';
 import { createPool, type PoolClient } from '../../src/platform/db';
-import { attemptOf } from '../../workers/metrics';
+import { createLogger } from '../../src/platform/logger';
+import { freePort } from '../../src/platform/ports';
+import { attemptOf, startWorkerMetrics } from '../../workers/metrics';
+import { testConfig } from '../helpers/app';
 import { testDatabaseUrl } from '../helpers/urls';
 
 describe('attemptOf', () => {
@@ -43,5 +47,30 @@ describe('attemptOf', () => {
   it('tells a cancellation and any other failure apart', () => {
     expect(attemptOf(new CancelledFailure('CANCELLED'))).toEqual({ outcome: 'cancelled' });
     expect(attemptOf(new Error('connection reset'))).toEqual({ outcome: 'failed' });
+  });
+});
+
+describe('startWorkerMetrics', () => {
+  const log = createLogger('silent', 'worker-metrics-test');
+
+  it('starts nothing with METRICS_ENABLED=false: no endpoint on WORKER_METRICS_PORT, no interceptor', async () => {
+    const port = await freePort();
+    const config = testConfig({ METRICS_ENABLED: 'false', WORKER_METRICS_PORT: String(port) });
+    expect(await startWorkerMetrics(config, log)).toBeUndefined();
+    await expect(fetch(`http://127.0.0.1:${port}/metrics`)).rejects.toThrow();
+  });
+
+  it("serves Boxoffice's metrics on WORKER_METRICS_PORT by default", async () => {
+    const port = await freePort();
+    const started = await startWorkerMetrics(testConfig({ WORKER_METRICS_PORT: String(port) }), log);
+    if (!started) throw new Error('metrics did not start');
+    try {
+      expect(started.server.port).toBe(port);
+      const scraped = await fetch(`http://127.0.0.1:${port}/metrics`);
+      expect(scraped.status).toBe(200);
+      expect(await scraped.text()).toContain('boxoffice_payment_rate_limit_per_second');
+    } finally {
+      await started.server.close();
+    }
   });
 });
