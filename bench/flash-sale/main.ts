@@ -13,11 +13,15 @@
 // Then it checks the invariants in Postgres, the payment fixture and Temporal: sold == seats, nothing
 // oversold, one charge per order, no workflow started for a fast rejection.
 //
+// --observability off (the default) runs the API and the worker without metrics and traces; on, with both
+// (metrics scraped every second, spans sent to an OTLP receiver in the benchmark); both runs every phase
+// twice, off then on, each on its own API and worker, and reports the two side by side (overhead.ts).
+//
 // Flags: --seats 200 --buyers 1000 --concurrency 50 --payment-rate 20 --probes 500
 //        --steady-seconds 15 [--steady-rate N] --rejects 20000 --reject-concurrency 64
 //        [--persist] [--sqlite-pragma journal_mode=wal ...] [--dynamic-config KEY=JSON ...]
 //        [--worker-options '{"maxCachedWorkflows":2000}'] [--temporal-gomaxprocs 1] --log-level warn
-//        [--profile DIR] --out flash-sale
+//        [--observability off|on|both] [--profile DIR] --out flash-sale
 // --profile writes V8 CPU profiles of the API and the worker (node --cpu-prof) into DIR when they stop.
 // Env: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/boxoffice_bench_flash),
 //      BENCH_REDIS_URL (default redis://127.0.0.1:6379/14).
@@ -26,35 +30,62 @@ import { mintToken } from '../../api/auth';
 import { machineLoad, writeResults } from '../lib/stats';
 import { brokenInvariants, checkInvariants } from './invariants';
 import { parseOptions } from './options';
+import { overheadReport, overheadResult } from './overhead';
 import { bareHttpCeiling, fastRejections, lateBuyers, probeFloor, rushPhase, steadyPhase } from './phases';
 import { flashSaleResult, report } from './report';
-import { log, startStack } from './stack';
+import { inTurn, log, type NonEmpty, type Stack, startStacks } from './stack';
 
 async function main() {
   const options = parseOptions();
   const run = randomUUID().slice(0, 8);
   const loadAtStart = machineLoad();
   log(`run ${run}; load average ${loadAtStart.loadavg.join(' ')} on ${loadAtStart.cpus} cpus`);
-  const stack = await startStack(options, run);
+  const { stacks, stop } = await startStacks(options, run);
   try {
-    const probe = await probeFloor(stack);
-    const organizer = await mintToken(stack.jwtSecret, `bench-org-${run}`, 'organizer');
-    const rush = await rushPhase(stack, organizer);
-    const steady = await steadyPhase(stack, organizer, rush.rush.confirmedPerSecond);
-    const late = await lateBuyers(stack, rush.rush.eventId);
-    const rejects = await fastRejections(stack, late);
-    const bareHttp = await bareHttpCeiling(stack, late);
-    const invariants = await checkInvariants(stack, rush.rush, steady);
+    // Every phase runs on each stack in turn (observability off, then on) before the next one starts.
+    const sales = stacks.map((stack) => ({ stack })) as NonEmpty<{ stack: Stack }>;
+    const probed = await inTurn(sales, async ({ stack }) => ({ probe: await probeFloor(stack) }));
+    const organizer = await mintToken(stacks[0].jwtSecret, `bench-org-${run}`, 'organizer');
+    const rushed = await inTurn(probed, async ({ stack }) => ({ rush: await rushPhase(stack, organizer) }));
+    // One offered rate for every stack, the first rush's: their latencies compare at the same load.
+    const sustained = rushed[0].rush.rush.confirmedPerSecond;
+    const steadied = await inTurn(rushed, async ({ stack }) => ({
+      steady: await steadyPhase(stack, organizer, sustained),
+    }));
+    const rejected = await inTurn(steadied, async ({ stack, rush }) => {
+      const late = await lateBuyers(stack, rush.rush.eventId);
+      return { late, rejects: await fastRejections(stack, late) };
+    });
+    const bareHttp = await bareHttpCeiling(rejected[0].stack, rejected[0].late);
+    const checked = await inTurn(rejected, async ({ stack, rush, steady }) => ({
+      invariants: await checkInvariants(stack, rush.rush, steady),
+    }));
+    const observed = await stacks.find((stack) => stack.observer)?.observer?.observed();
 
-    const phases = { probe, rush, steady, rejects, bareHttp };
-    const result = flashSaleResult(run, options.params, loadAtStart, phases, invariants);
-    const markdown = report(result);
-    const paths = writeResults(options.out, result, markdown);
+    type Sale = (typeof checked)[number];
+    const resultOf = ({ stack, probe, rush, steady, rejects, invariants }: Sale) =>
+      flashSaleResult(
+        run,
+        options.params,
+        loadAtStart,
+        { probe, rush, steady, rejects, bareHttp },
+        invariants,
+        {
+          setting: stack.observability,
+          ...(stack.observer && { observed }),
+        },
+      );
+    // One stack: its results as ever. Both: off and on side by side, each stack's results after.
+    const [first, second] = [resultOf(checked[0]), checked[1] && resultOf(checked[1])];
+    const results = second ? [first, second] : [first];
+    const both = second ? overheadResult(first, second) : undefined;
+    const markdown = both ? overheadReport(both) : report(first);
+    const paths = writeResults(options.out, both ?? first, markdown);
     process.stdout.write(`\n${markdown}\n`);
     log(`wrote ${paths.json} and ${paths.md}`);
-    if (brokenInvariants(result.targets).length > 0) process.exitCode = 1;
+    if (results.some((result) => brokenInvariants(result.targets).length > 0)) process.exitCode = 1;
   } finally {
-    await stack.stop();
+    await stop();
   }
 }
 

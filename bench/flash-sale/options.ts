@@ -1,22 +1,31 @@
 // Owns the flash-sale benchmark's command line: flags, their defaults and checks, and the run's params
 // as the results record them.
 import { parseArgs } from 'node:util';
+import { type ObservabilitySetting, observabilitySettings } from './observability';
 
 const usage = `usage: npm run bench:flash-sale -- [--seats 200] [--buyers 1000] [--concurrency 50]
   [--payment-rate 20] [--probes 500] [--steady-seconds 15] [--steady-rate N] [--rejects 20000]
   [--reject-concurrency 64] [--persist] [--sqlite-pragma KEY=VALUE]... [--dynamic-config KEY=JSON]...
-  [--worker-options JSON] [--temporal-gomaxprocs N] [--log-level warn] [--profile DIR] [--out flash-sale]`;
+  [--worker-options JSON] [--temporal-gomaxprocs N] [--log-level warn] [--observability off|on|both]
+  [--profile DIR] [--out flash-sale]`;
+
+function refuse(problem: string): never {
+  process.stderr.write(`${problem}\n${usage}\n`);
+  process.exit(2);
+}
 
 function positive(name: string, value: string | undefined): number {
   const number = Number(value);
-  if (!Number.isFinite(number) || number <= 0) {
-    process.stderr.write(`--${name} must be a positive number, got ${value}\n${usage}\n`);
-    process.exit(2);
-  }
+  if (!Number.isFinite(number) || number <= 0) refuse(`--${name} must be a positive number, got ${value}`);
   return number;
 }
 
-/** The flags, parsed: prints the usage and exits on --help (0) or a bad number (2). */
+function observability(value: string | undefined): ObservabilitySetting {
+  const setting = observabilitySettings.find((known) => known === value);
+  return setting ?? refuse(`--observability must be ${observabilitySettings.join(', ')}, got ${value}`);
+}
+
+/** The flags, parsed: prints the usage and exits on --help (0) or a bad value (2). */
 export function parseOptions() {
   const { values: flags } = parseArgs({
     options: {
@@ -35,6 +44,7 @@ export function parseOptions() {
       'worker-options': { type: 'string' },
       'temporal-gomaxprocs': { type: 'string' },
       'log-level': { type: 'string', default: 'warn' },
+      observability: { type: 'string', default: 'off' },
       profile: { type: 'string' },
       out: { type: 'string', default: 'flash-sale' },
       help: { type: 'boolean', default: false },
@@ -64,6 +74,8 @@ export function parseOptions() {
     /** Go's GOMAXPROCS for the dev server (and stripe-mock); unset: one per CPU. */
     temporalGomaxprocs: flags['temporal-gomaxprocs'],
     logLevel: flags['log-level'],
+    /** Metrics and traces in the API and the worker: off, on, or both (every phase off, then on). */
+    observability: observability(flags.observability),
     // The probe workflow and activity are bench code: only the bench's worker registers them.
     worker: 'separate process (tsx bench/lib/worker.ts)',
     api: 'separate process (tsx api/server.ts, @hono/node-server)',

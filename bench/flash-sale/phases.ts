@@ -1,6 +1,6 @@
 // Owns the flash sale's phases, each measured the same way (machine load before, CPU per component,
-// wall-clock window): the probe floor, the rush, the steady rate, the fast rejections and the bare
-// node:http ceiling. Each returns what the results record of it.
+// wall-clock window; with observability on, scraped and its spans counted): the probe floor, the rush, the
+// steady rate, the fast rejections and the bare node:http ceiling. Each returns what the results record.
 
 import { mintToken } from '../../api/auth';
 import { waitForLine } from '../../scripts/lib/processes';
@@ -22,12 +22,13 @@ import {
 import { countWorkflows, historyOf } from './history';
 import { log, type Stack, waitFor } from './stack';
 
-/** Runs `work` under the supervisor's watch, with the load before it and the CPU and time it took. */
-async function measured<T>(stack: Stack, work: () => Promise<T>) {
+/** Runs `work` under the supervisor's (and the observer's) watch, with the load before it and the CPU and time it took. */
+async function measured<T>(stack: Stack, phase: string, work: () => Promise<T>) {
   const loadavgBefore = machineLoad().loadavg;
+  const watched = () => stack.supervisor.watch(work());
   const cpuBefore = stack.cpu();
   const started = performance.now();
-  const value = await stack.supervisor.watch(work());
+  const value = await (stack.observer ? stack.observer.during(phase, watched) : watched());
   const windowMs = performance.now() - started;
   return { value, windowMs, cpuSeconds: cpuSpent(cpuBefore, stack.cpu()), loadavgBefore };
 }
@@ -48,7 +49,7 @@ export async function probeFloor(stack: Stack) {
   await closedLoop(Array.from({ length: 50 }), params.concurrency, (_, i) =>
     stack.probeOnce(`probe-${run}-w${i}`),
   );
-  const timed = await measured(stack, () =>
+  const timed = await measured(stack, 'probe', () =>
     closedLoop(Array.from({ length: params.probes }), params.concurrency, async (_, i) => {
       const started = performance.now();
       await stack.probeOnce(`probe-${run}-${i}`);
@@ -85,7 +86,7 @@ export async function rushPhase(stack: Stack, organizer: string) {
     0x5eed,
   );
   log(`rush: ${params.buyers} buyers for ${params.seats} seats, ${params.concurrency} holds in flight`);
-  const timed = await measured(stack, async () => {
+  const timed = await measured(stack, 'rush', async () => {
     const confirms: Promise<Confirm>[] = [];
     const holds = await closedLoop(buyers, params.concurrency, async (buyer) => {
       const held = await hold(http, buyer.token, rushEvent, buyer.seatId, `rush-${buyer.index}:hold`);
@@ -181,7 +182,7 @@ export async function steadyPhase(stack: Stack, organizer: string, rushConfirmed
     })),
   );
   log(`steady: ${steadyCount} checkouts arriving at ${steadyRate}/s (80% of the sustained ${sustained}/s)`);
-  const timed = await measured(stack, () =>
+  const timed = await measured(stack, 'steady', () =>
     openLoop(steadyBuyers, steadyRate, 2000, (buyer) =>
       checkout(http, buyer.token, steadyEvent, buyer.seatId, `steady-${buyer.index}`),
     ),
@@ -238,12 +239,18 @@ export async function lateBuyers(stack: Stack, eventId: string) {
 }
 
 /** The warmup, then --rejects timed holds for sold seats (fresh keys), --reject-concurrency in flight. */
-async function soldSeatLoad(stack: Stack, late: LateBuyers, http: HttpClient, keyPrefix: string) {
+async function soldSeatLoad(
+  stack: Stack,
+  phase: string,
+  late: LateBuyers,
+  http: HttpClient,
+  keyPrefix: string,
+) {
   const { rejects, rejectConcurrency } = stack.params;
   await closedLoop(Array.from({ length: late.warmup }), rejectConcurrency, (_, i) =>
     late.hold(http, keyPrefix, i),
   );
-  return measured(stack, () =>
+  return measured(stack, phase, () =>
     closedLoop(Array.from({ length: rejects }), rejectConcurrency, (_, i) =>
       late.hold(http, keyPrefix, late.warmup + i),
     ),
@@ -255,7 +262,7 @@ export async function fastRejections(stack: Stack, late: LateBuyers) {
   const { params, client } = stack;
   const workflowsBefore = await countWorkflows(client, late.eventId);
   log(`rejects: ${params.rejects} holds for sold seats, ${params.rejectConcurrency} in flight`);
-  const timed = await soldSeatLoad(stack, late, stack.http, 'late');
+  const timed = await soldSeatLoad(stack, 'rejects', late, stack.http, 'late');
   const rejects = {
     requests: params.rejects,
     statuses: statusCounts(timed.value.map((a) => `${a.status} ${bodyField(a, 'code') ?? ''}`.trim())),
@@ -296,7 +303,7 @@ export async function bareHttpCeiling(stack: Stack, late: LateBuyers) {
   const barePort = Number((await supervisor.watch(waitForLine(bare, /^listening (\d+)$/, 30_000)))[1]);
   const bareHttp = createHttpClient(`http://127.0.0.1:${barePort}`, params.rejectConcurrency);
   stack.onStop(() => bareHttp.close());
-  const timed = await soldSeatLoad(stack, late, bareHttp, 'bare');
+  const timed = await soldSeatLoad(stack, 'bare HTTP', late, bareHttp, 'bare');
   const bareFloor = { perSecond: perSecond(params.rejects, timed.windowMs) };
   log(`bare HTTP: ${bareFloor.perSecond}/s`);
   return bareFloor;

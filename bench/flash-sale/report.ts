@@ -1,5 +1,5 @@
 // Owns the flash sale's results: the record of a run (params, phases, invariants, ratios, targets) as
-// bench/results/<out>.json keeps it, and the markdown people read.
+// bench/results/<out>.json keeps it, and the markdown people read. (overhead.ts sets two side by side.)
 import {
   gitCommit,
   type Latency,
@@ -9,6 +9,7 @@ import {
   perSecond,
 } from '../lib/stats';
 import { type Invariants, invariantTargets } from './invariants';
+import type { Observability, Observed } from './observability';
 import type { Params } from './options';
 import type { bareHttpCeiling, fastRejections, probeFloor, rushPhase, steadyPhase } from './phases';
 
@@ -22,13 +23,20 @@ export interface Phases {
 
 export type FlashSaleResult = ReturnType<typeof flashSaleResult>;
 
-/** The run's record, with the ratios to its floors and the targets it met. */
+/** Whether this stack ran with metrics and traces, and what its observer saw when it did. */
+export interface ObservabilityRecord {
+  setting: Observability;
+  observed?: Observed;
+}
+
+/** The run's record (of one stack), with the ratios to its floors and the targets it met. */
 export function flashSaleResult(
   run: string,
   params: Params,
   loadAtStart: MachineLoad,
   phases: Phases,
   invariants: Invariants,
+  observability: ObservabilityRecord,
 ) {
   const { probe, steady, rejects, bareHttp } = phases;
   const { rush, holdWindowMs } = phases.rush;
@@ -45,6 +53,7 @@ export function flashSaleResult(
       loadAverageAtEnd: loadAtEnd.loadavg,
     },
     params,
+    observability,
     probe,
     rush,
     steady,
@@ -67,29 +76,25 @@ export function flashSaleResult(
   };
 }
 
-/** The results for people: one table of measures and targets, then where the CPU went. */
-export function report(r: FlashSaleResult): string {
-  const p = r.params;
-  const ms = (l: Latency) => `${l.p50} / ${l.p95} / ${l.p99}`;
-  const ok = (pass: boolean) => (pass ? 'yes' : '**no**');
-  const inv = r.invariants.rush;
-  const names = Object.keys(r.probe.cpuSeconds);
-  const phases = [
+/** The measured phases, what one operation of each is, and how many there were. */
+export function operations(r: FlashSaleResult) {
+  return [
     ['probe', 'probe workflow', r.probe.workflows],
-    ['rush', 'checkout (sold seat)', inv.sold],
+    ['rush', 'checkout (sold seat)', r.invariants.rush.sold],
     ['steady', 'checkout', r.steady.checkouts],
     ['rejects', 'rejected request', r.rejects.requests],
   ] as const;
-  const cpuRows = phases.map(([phase]) => [phase, ...names.map((name) => r[phase].cpuSeconds[name] ?? 0)]);
-  const perOpRows = phases.map(([phase, op, count]) => {
-    const spent = r[phase].cpuSeconds;
-    const perOp = (name: string) => Math.round(((spent[name] ?? 0) * 10_000) / Math.max(count, 1)) / 10;
-    const total = names.reduce((sum, name) => sum + (name.includes('machine') ? 0 : perOp(name)), 0);
-    return [`${phase} (per ${op})`, ...names.map(perOp), Math.round(total * 10) / 10];
-  });
+}
+
+/** CPU milliseconds per operation of a phase, per component, to 0.1 ms. */
+export function cpuMsPerOperation(cpuSeconds: Record<string, number>, count: number, name: string): number {
+  return Math.round(((cpuSeconds[name] ?? 0) * 10_000) / Math.max(count, 1)) / 10;
+}
+
+/** When, where and on what the run ran: its first lines. */
+export function runLines(r: FlashSaleResult): string[] {
+  const p = r.params;
   return [
-    '# Flash sale benchmark',
-    '',
     `${r.generatedAt} · commit ${r.commit ?? '?'} · ${r.environment.cpus} CPUs (load ` +
       `${r.environment.loadAverageAtStart.join(' ')} at start, ${r.environment.loadAverageAtEnd.join(' ')} at end) · ` +
       `Node ${r.environment.node}`,
@@ -101,6 +106,31 @@ export function report(r: FlashSaleResult): string {
       `${p.temporalGomaxprocs ? ` (GOMAXPROCS=${p.temporalGomaxprocs})` : ''}; worker: ${p.worker}` +
       `${Object.keys(p.workerOptions).length ? ` ${JSON.stringify(p.workerOptions)}` : ''}; API: ${p.api}; ` +
       `LOG_LEVEL=${p.logLevel}.`,
+  ];
+}
+
+/** The results for people: one table of measures and targets, then where the CPU went. */
+export function report(r: FlashSaleResult, heading = '# Flash sale benchmark'): string {
+  const p = r.params;
+  const ms = (l: Latency) => `${l.p50} / ${l.p95} / ${l.p99}`;
+  const ok = (pass: boolean) => (pass ? 'yes' : '**no**');
+  const inv = r.invariants.rush;
+  const names = Object.keys(r.probe.cpuSeconds);
+  const phases = operations(r);
+  const cpuRows = phases.map(([phase]) => [phase, ...names.map((name) => r[phase].cpuSeconds[name] ?? 0)]);
+  const perOpRows = phases.map(([phase, op, count]) => {
+    const perOp = (name: string) => cpuMsPerOperation(r[phase].cpuSeconds, count, name);
+    const total = names.reduce((sum, name) => sum + (name.includes('machine') ? 0 : perOp(name)), 0);
+    return [`${phase} (per ${op})`, ...names.map(perOp), Math.round(total * 10) / 10];
+  });
+  return [
+    heading,
+    '',
+    ...runLines(r),
+    '',
+    r.observability.setting === 'on'
+      ? 'Metrics and traces on: both /metrics scraped every second while a phase runs, spans sent to an OTLP receiver.'
+      : 'Metrics and traces off (METRICS_ENABLED=false, no OTEL_EXPORTER_OTLP_ENDPOINT).',
     '',
     markdownTable(
       ['measure', 'value', 'target'],
@@ -175,5 +205,37 @@ export function report(r: FlashSaleResult): string {
     'CPU milliseconds per operation (total: the benchmark and its own children, without postgres/redis):',
     '',
     markdownTable(['phase', ...names, 'total'], perOpRows),
+    ...observedLines(r),
   ].join('\n');
+}
+
+/** With observability on: the spans received, per phase and per operation, and how the scrapes went. */
+export function observedLines(r: FlashSaleResult): string[] {
+  const observed = r.observability.observed;
+  if (!observed) return [];
+  const services = [
+    ...new Set(Object.values(observed.spans).flatMap((counts) => Object.keys(counts))),
+  ].filter((name) => name !== 'total');
+  const ops = new Map(operations(r).map(([phase, op, count]) => [phase as string, { op, count }]));
+  const phases = [...ops.keys(), 'bare HTTP', 'outside phases'].filter((phase) => observed.spans[phase]);
+  const rows = phases.map((phase) => {
+    const counts = observed.spans[phase] ?? {};
+    const op = ops.get(phase);
+    const perOp = op
+      ? `${Math.round(((counts.total ?? 0) * 10) / Math.max(op.count, 1)) / 10} per ${op.op}`
+      : '';
+    return [phase, ...services.map((service) => counts[service] ?? 0), counts.total ?? 0, perOp];
+  });
+  const scrapes = Object.entries(observed.scrapes).map(
+    ([name, s]) =>
+      `${name}: ${s.ok} answered, ${s.failed} failed, ${Math.round(s.bytes / Math.max(s.ok, 1) / 1024)} KiB each`,
+  );
+  return [
+    '',
+    `Spans received by the benchmark's OTLP receiver (${observed.spansTotal} in all), by the phase they ended in:`,
+    '',
+    markdownTable(['phase', ...services, 'total', 'per operation'], rows),
+    '',
+    `Scraped by ${observed.scraper}. ${scrapes.join('; ')}.`,
+  ];
 }

@@ -1,6 +1,8 @@
-// Owns the stack a flash-sale run starts for itself: its database, the Temporal dev server, stripe-mock
-// behind the payment fixture, the worker and the API as separate processes, the clients that reach them
-// and the CPU sampler over all of them; stop() takes it all down again, in reverse.
+// Owns the stacks a flash-sale run starts for itself: its database, the Temporal dev server, stripe-mock
+// behind the payment fixture, and for each observability setting of the run (off, on, or both) a worker and
+// an API as separate processes, with the clients that reach them and the CPU sampler over them all; with
+// observability on, the receiver of their spans and the scraper of their metrics. stop() takes it all down
+// again, in reverse.
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,6 +22,13 @@ import { searchAttributeKeys } from '../../workflows/search-attributes';
 import { type CpuSample, childNamed, sampleCpu } from '../lib/cpu';
 import { createHttpClient, type HttpClient, sleep } from '../lib/load';
 import type { probeWorkflow } from '../probe/workflow';
+import {
+  type Observability,
+  type Observer,
+  observabilityEnv,
+  stacksOf,
+  startObserver,
+} from './observability';
 import type { Options, Params } from './options';
 
 const databaseUrl =
@@ -31,9 +40,14 @@ export const log = (line: string) => process.stderr.write(`[flash-sale] ${line}\
 
 type Cleanup = () => Promise<unknown> | unknown;
 
+/** One stack of the run: its own API and worker, on the Temporal server, gateway and database of them all. */
 export interface Stack {
+  /** The run's id and this stack's observability: workflow ids, buyers and events never meet the other's. */
   run: string;
   params: Params;
+  observability: Observability;
+  /** With observability on: scrapes this stack's metrics while a phase runs and counts its spans. */
+  observer?: Observer;
   jwtSecret: string;
   supervisor: Supervisor;
   client: Client;
@@ -48,11 +62,32 @@ export interface Stack {
   probeOnce(workflowId: string): Promise<string>;
   /** Something stop() undoes, before what was started earlier. */
   onStop(cleanup: Cleanup): void;
+}
+
+export type NonEmpty<T> = [T, ...T[]];
+
+export interface Stacks {
+  /** One per observability setting of the run, off before on. */
+  stacks: NonEmpty<Stack>;
   stop(): Promise<void>;
 }
 
-/** Starts everything and waits until the worker runs a probe and the API answers /healthz. */
-export async function startStack(options: Options, run: string): Promise<Stack> {
+/**
+ * Runs one step of the sale for each stack in turn, adding what it returns to that stack's record; the
+ * next step starts after the last stack's, so every stack meets the machine as it is during that step.
+ */
+export async function inTurn<S extends object, T extends object>(
+  sales: NonEmpty<S>,
+  step: (sale: S) => Promise<T>,
+): Promise<NonEmpty<S & T>> {
+  const [first, ...rest] = sales;
+  const done: NonEmpty<S & T> = [{ ...first, ...(await step(first)) }];
+  for (const sale of rest) done.push({ ...sale, ...(await step(sale)) });
+  return done;
+}
+
+/** Starts everything and waits until each worker runs a probe and each API answers /healthz. */
+export async function startStacks(options: Options, run: string): Promise<Stacks> {
   const { params } = options;
   await checkPostgres(databaseUrl);
   await checkRedis(redisUrl);
@@ -97,85 +132,132 @@ export async function startStack(options: Options, run: string): Promise<Stack> 
     );
     const fixture = await startStripeFixture({ upstreamUrl: stripeMock.url });
     cleanups.push(() => fixture.stop());
-    const temporalPid = childNamed('temporal');
-    const stripeMockPid = childNamed('stripe-mock');
-
-    const jwtSecret = 'bench-flash-sale-secret-0123456789';
-    const taskQueue = `bench-flash-${run}`;
-    const apiPort = await freePort();
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      DATABASE_URL: databaseUrl,
-      REDIS_URL: redisUrl,
-      TEMPORAL_ADDRESS: temporal.address,
-      TEMPORAL_TASK_QUEUE: taskQueue,
-      TEMPORAL_PAYMENT_TASK_QUEUE: `${taskQueue}-payments`,
-      AUTH_JWT_SECRET: jwtSecret,
-      STRIPE_SECRET_KEY: 'sk_test_bench',
-      STRIPE_API_URL: fixture.url,
-      PAYMENT_RATE_LIMIT_PER_SECOND: String(params.paymentRate),
-      PORT: String(apiPort),
-      LOG_LEVEL: params.logLevel,
-    };
-    // The bench's own worker: the production setup plus the probe workflow and activity.
-    const worker = supervisor.start({
-      name: 'worker',
-      ...entryPoint('bench/lib/worker.ts', options.profile),
-      env: { ...env, BENCH_WORKER_OPTIONS: JSON.stringify(params.workerOptions) },
-      cwd: projectRoot,
-      stopGraceMs: 15_000,
-    });
-    const api = supervisor.start({
-      name: 'api',
-      ...entryPoint('api/server.ts', options.profile),
-      env,
-      cwd: projectRoot,
-      stopGraceMs: 10_000,
-    });
-    const roots = { temporal: temporalPid, worker: worker.pid, api: api.pid, 'stripe-mock': stripeMockPid };
-    const shared = ['postgres', 'redis-server'];
-
     const connection = await Connection.connect({ address: temporal.address });
     cleanups.push(() => connection.close());
-    const client = new Client({ connection });
-    const http = createHttpClient(`http://127.0.0.1:${apiPort}`, params.concurrency + params.seats + 16);
-    cleanups.push(() => http.close());
     const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
     cleanups.push(() => pool.end());
-
-    const probeOnce = (id: string) =>
-      client.workflow.execute<typeof probeWorkflow>('probeWorkflow', {
-        taskQueue,
-        workflowId: id,
-        args: ['ping'],
-      });
-    log('waiting for the worker (first probe workflow) and the API (/healthz)');
-    await supervisor.watch(
-      Promise.all([
-        waitFor('worker', 120_000, () => probeOnce(`probe-${run}-ready-${randomUUID()}`)),
-        waitFor('API', 120_000, async () =>
-          (await http.call('GET', '/healthz')).status === 200 ? true : undefined,
-        ),
-      ]),
-    );
-    return {
+    const settings = stacksOf(params.observability);
+    const observer = settings.includes('on') ? await startObserver() : undefined;
+    if (observer) cleanups.push(() => observer.close());
+    const shared: Shared = {
       run,
-      params,
-      jwtSecret,
+      options,
       supervisor,
-      client,
-      http,
+      client: new Client({ connection }),
       pool,
       fixture,
-      cpu: () => sampleCpu(roots, shared),
-      probeOnce,
+      temporalAddress: temporal.address,
+      temporalPid: childNamed('temporal'),
+      stripeMockPid: childNamed('stripe-mock'),
       onStop: (cleanup) => cleanups.push(cleanup),
-      stop,
     };
+    const stacks = (await Promise.all(
+      settings.map((observability) =>
+        startStack(shared, observability, observability === 'on' ? observer : undefined),
+      ),
+    )) as NonEmpty<Stack>;
+    return { stacks, stop };
   } catch (error) {
     await stop();
     throw error;
   }
+}
+
+/** What every stack of a run shares: the Temporal server, the gateway, the database, the supervisor. */
+interface Shared extends Pick<Stack, 'supervisor' | 'client' | 'pool' | 'fixture' | 'onStop'> {
+  run: string;
+  options: Options;
+  temporalAddress: string;
+  temporalPid: number | undefined;
+  stripeMockPid: number | undefined;
+}
+
+const jwtSecret = 'bench-flash-sale-secret-0123456789';
+
+/** One stack's worker and API, with metrics and traces off or on; ready once the worker runs a probe. */
+async function startStack(
+  shared: Shared,
+  observability: Observability,
+  observer: Observer | undefined,
+): Promise<Stack> {
+  const { options, supervisor, client } = shared;
+  const { params } = options;
+  const run = `${shared.run}-${observability}`;
+  const taskQueue = `bench-flash-${run}`;
+  const [apiPort, workerMetricsPort] = await Promise.all([freePort(), freePort()]);
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: redisUrl,
+    TEMPORAL_ADDRESS: shared.temporalAddress,
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    TEMPORAL_PAYMENT_TASK_QUEUE: `${taskQueue}-payments`,
+    AUTH_JWT_SECRET: jwtSecret,
+    STRIPE_SECRET_KEY: 'sk_test_bench',
+    STRIPE_API_URL: shared.fixture.url,
+    PAYMENT_RATE_LIMIT_PER_SECOND: String(params.paymentRate),
+    PORT: String(apiPort),
+    LOG_LEVEL: params.logLevel,
+    ...observabilityEnv(observability, observer && { otlpUrl: observer.otlpUrl, workerMetricsPort }),
+  };
+  // The bench's own worker: the production setup plus the probe workflow and activity.
+  const worker = supervisor.start({
+    name: `worker-${observability}`,
+    ...entryPoint('bench/lib/worker.ts', options.profile),
+    env: { ...env, BENCH_WORKER_OPTIONS: JSON.stringify(params.workerOptions) },
+    cwd: projectRoot,
+    stopGraceMs: 15_000,
+  });
+  const api = supervisor.start({
+    name: `api-${observability}`,
+    ...entryPoint('api/server.ts', options.profile),
+    env,
+    cwd: projectRoot,
+    stopGraceMs: 10_000,
+  });
+  observer?.scrape({
+    api: `http://127.0.0.1:${apiPort}/metrics`,
+    worker: `http://127.0.0.1:${workerMetricsPort}/metrics`,
+  });
+  const roots = {
+    temporal: shared.temporalPid,
+    worker: worker.pid,
+    api: api.pid,
+    'stripe-mock': shared.stripeMockPid,
+  };
+  const http = createHttpClient(`http://127.0.0.1:${apiPort}`, params.concurrency + params.seats + 16);
+  shared.onStop(() => http.close());
+
+  const probeOnce = (id: string) =>
+    client.workflow.execute<typeof probeWorkflow>('probeWorkflow', {
+      taskQueue,
+      workflowId: id,
+      args: ['ping'],
+    });
+  log(`waiting for the worker (first probe workflow) and the API (/healthz), observability ${observability}`);
+  await supervisor.watch(
+    Promise.all([
+      waitFor('worker', 120_000, () => probeOnce(`probe-${run}-ready-${randomUUID()}`)),
+      waitFor('API', 120_000, async () =>
+        (await http.call('GET', '/healthz')).status === 200 ? true : undefined,
+      ),
+    ]),
+  );
+  return {
+    run,
+    params,
+    observability,
+    observer,
+    jwtSecret,
+    supervisor,
+    client,
+    http,
+    pool: shared.pool,
+    fixture: shared.fixture,
+    cpu: () => sampleCpu(roots, ['postgres', 'redis-server']),
+    probeOnce,
+    onStop: shared.onStop,
+  };
 }
 
 /** The shared dev-server setup, plus this run's pragmas and dynamic config when asked for. */
