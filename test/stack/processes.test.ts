@@ -20,7 +20,10 @@ function isAlive(pid: number): boolean {
   }
 }
 
-async function eventually(check: () => boolean, timeoutMs = 3000): Promise<void> {
+// Generous bounds: these wait for a condition, and a loaded two-core machine can take seconds to fork.
+const startupMs = 15_000;
+
+async function eventually(check: () => boolean, timeoutMs = startupMs): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
     if (Date.now() > deadline) throw new Error('condition not met in time');
@@ -37,7 +40,7 @@ describe('Supervisor', () => {
       command: 'sh',
       args: ['-c', 'echo one; echo two >&2; sleep 30'],
     });
-    await waitForLine(child, /two/, 3000);
+    await waitForLine(child, /two/, startupMs);
     await supervisor.stopAll();
     expect(output).toEqual(expect.arrayContaining(['echoer   | one\n', 'echoer   | two\n']));
   });
@@ -56,8 +59,8 @@ describe('Supervisor', () => {
       command: 'sh',
       args: ['-c', 'trap "echo bye; exit 0" TERM; echo ready; while :; do sleep 0.05; done'],
     });
-    const [, grandchild] = await waitForLine(first, /grandchild (\d+)/, 3000);
-    await waitForLine(second, /ready/, 3000);
+    const [, grandchild] = await waitForLine(first, /grandchild (\d+)/, startupMs);
+    await waitForLine(second, /ready/, startupMs);
     const order: string[] = [];
     void first.exited.then(() => order.push('first'));
     void second.exited.then(() => order.push('second'));
@@ -78,7 +81,7 @@ describe('Supervisor', () => {
       args: ['-c', 'trap "" TERM; echo ready; while :; do sleep 0.05; done'],
       stopGraceMs: 300,
     });
-    await waitForLine(stubborn, /ready/, 3000);
+    await waitForLine(stubborn, /ready/, startupMs);
     const started = Date.now();
     await supervisor.stopAll();
     const exit = await stubborn.exited;
