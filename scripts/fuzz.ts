@@ -3,32 +3,13 @@
 // run that found something (fast-check prints its seed).
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { projectRoot } from './lib/binaries';
+import { commandFlags, usageError } from './lib/command';
 
 const usage = 'usage: npm run fuzz -- [--per-op <requests per operation, default 5000>] [--seed <n>]\n';
 
-function fail(message: string): never {
-  process.stderr.write(`fuzz: ${message}\n${usage}`);
-  process.exit(2);
-}
-
-let values: { 'per-op'?: string; seed?: string; help?: boolean };
-try {
-  ({ values } = parseArgs({
-    options: {
-      'per-op': { type: 'string' },
-      seed: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  }));
-} catch (error) {
-  fail((error as Error).message);
-}
-if (values.help) {
-  process.stdout.write(usage);
-  process.exit(0);
-}
+const fail = (message: string) => usageError('fuzz', usage, message);
+const values = commandFlags('fuzz', usage, { 'per-op': { type: 'string' }, seed: { type: 'string' } });
 const perOperation = values['per-op'] ?? '5000';
 if (!/^[1-9]\d{0,6}$/.test(perOperation)) fail(`--per-op ${perOperation} is not a count from 1 to 9999999`);
 if (values.seed !== undefined && !/^-?\d{1,10}$/.test(values.seed))

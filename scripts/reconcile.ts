@@ -3,42 +3,26 @@
 // reconciliation-<scope>.csv), prints the summary (or the whole report as JSON with --json), and exits
 // 1 when there is any discrepancy, 2 on a usage or configuration error (one line, no stack).
 import { writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { ledgerCsv, type ReconcileScope, reconcile, summaryText } from '../src/finance/reconcile';
 import { loadConfig } from '../src/platform/config';
 import { createPool } from '../src/platform/db';
 import { createStripe } from '../src/platform/stripe';
 import { connectTemporalClient } from '../src/platform/temporal';
-import { CommandError, runCommand } from './lib/command';
+import { CommandError, commandFlags, runCommand, usageError } from './lib/command';
 import { besideDevStack } from './lib/dev-env';
 
 const usage =
   'usage: npm run finance:reconcile -- --event <eventId> | --since <ISO date> [--out <ledger.csv>] [--json]\n';
 
-function fail(message: string): never {
-  process.stderr.write(`${message}\n${usage}`);
-  process.exit(2);
-}
+const fail = (message: string) => usageError('finance:reconcile', usage, message);
 
 function parse(): { scope: ReconcileScope; out: string; json: boolean } {
-  let values: { event?: string; since?: string; out?: string; json?: boolean; help?: boolean };
-  try {
-    ({ values } = parseArgs({
-      options: {
-        event: { type: 'string' },
-        since: { type: 'string' },
-        out: { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (error) {
-    fail((error as Error).message);
-  }
-  if (values.help) {
-    process.stdout.write(usage);
-    process.exit(0);
-  }
+  const values = commandFlags('finance:reconcile', usage, {
+    event: { type: 'string' },
+    since: { type: 'string' },
+    out: { type: 'string' },
+    json: { type: 'boolean' },
+  });
   if ((values.event === undefined) === (values.since === undefined))
     fail('give exactly one of --event or --since');
   let scope: ReconcileScope;

@@ -1,5 +1,7 @@
-// Owns how a command-line entry point ends on an error: an expected one (bad configuration, a service
-// that does not answer) is one line on stderr, `<command>: <message>`; anything else keeps its stack.
+// Owns how a command-line entry point reads its flags and ends on an error: an expected one (bad
+// configuration, a service that does not answer) is one line on stderr, `<command>: <message>`, a usage
+// error that line and the usage (exit 2); anything else keeps its stack.
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { ConfigError } from '../../src/platform/config';
 
 /** An expected failure of a command, reported as its message alone. */
@@ -21,4 +23,29 @@ export function runCommand(
     process.stderr.write(`${command}: ${text}\n`);
     process.exit(exitCode);
   });
+}
+
+type FlagOptions = NonNullable<ParseArgsConfig['options']>;
+
+/** Ends a command on a usage error: `<command>: <message>` and the usage on stderr, exit 2. */
+export function usageError(command: string, usage: string, message: string): never {
+  process.stderr.write(`${command}: ${message}\n${usage}`);
+  process.exit(2);
+}
+
+/**
+ * A command's flags, parsed: an unknown or malformed flag is a usage error, and --help (-h) prints the
+ * usage and exits 0.
+ */
+export function commandFlags<O extends FlagOptions>(command: string, usage: string, options: O) {
+  try {
+    const { values } = parseArgs({ options: { ...options, help: { type: 'boolean', short: 'h' } } });
+    if ((values as { help?: boolean }).help) {
+      process.stdout.write(usage);
+      process.exit(0);
+    }
+    return values as ReturnType<typeof parseArgs<{ options: O }>>['values'];
+  } catch (error) {
+    return usageError(command, usage, (error as Error).message);
+  }
 }

@@ -27,6 +27,17 @@ export interface Loaded {
   seats: SeatRow[];
 }
 
+/** The columns of a seat that every read of the map selects. */
+interface SeatColumns {
+  seat_id: string;
+  section_id: string;
+  row_id: string;
+  number: string;
+  price: string | number;
+  status: SeatStatus;
+  held_until: Date | null;
+}
+
 /** Every seat of an event (or of one section) in display order: section, row, position. */
 export async function readSeatRows(q: Queryable, eventId: string, section?: string): Promise<SeatRow[]> {
   // Sorted here rather than in SQL: a fresh 100,000-seat event has no statistics yet, and Postgres
@@ -35,18 +46,7 @@ export async function readSeatRows(q: Queryable, eventId: string, section?: stri
     q.query<{ section_id: string }>('select section_id from sections where event_id = $1 order by position', [
       eventId,
     ]),
-    q.query<{
-      seat_id: string;
-      section_id: string;
-      row_id: string;
-      number: string;
-      price: string | number;
-      status: SeatStatus;
-      version: number;
-      held_until: Date | null;
-      row_position: number;
-      position: number;
-    }>(
+    q.query<SeatColumns & { version: number; row_position: number; position: number }>(
       `select seat_id, section_id, row_id, number, price, status, version, held_until, row_position, position
          from seats
         where event_id = $1 and ($2::text is null or section_id = $2)`,
@@ -185,15 +185,7 @@ export async function readFromPostgres(
     const seats = await readSeatRows(pool, eventId, section);
     return { eventId, seats: seats.map((seat) => shown(seat, graceSeconds)) };
   }
-  const { rows } = await pool.query<{
-    seat_id: string;
-    section_id: string;
-    row_id: string;
-    number: string;
-    price: string | number;
-    status: SeatStatus;
-    held_until: Date | null;
-  }>(
+  const { rows } = await pool.query<SeatColumns>(
     `select s.seat_id, s.section_id, s.row_id, s.number, s.price, s.status, s.held_until
        from seats s
        join sections c on c.event_id = s.event_id and c.section_id = s.section_id
