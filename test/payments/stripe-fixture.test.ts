@@ -277,6 +277,28 @@ describe('Stripe fixture', () => {
       expect(found.data.map((intent) => intent.id)).toEqual([paid.id]);
     });
 
+    it('pages a search through next_page, as stripe-node auto-pagination follows it', async () => {
+      const created = [];
+      for (let n = 0; n < 5; n++) {
+        created.push(
+          await stripe.paymentIntents.create({
+            amount: 700 + n,
+            currency: 'eur',
+            payment_method: 'pm_card_visa',
+            confirm: true,
+            metadata: { reservationId: 'res-search-pages' },
+          }),
+        );
+      }
+      const found: string[] = [];
+      const search = stripe.paymentIntents.search({
+        query: "metadata['reservationId']:'res-search-pages'",
+        limit: 2,
+      });
+      for await (const intent of search) found.push(intent.id);
+      expect(found).toEqual(created.map((intent) => intent.id).reverse());
+    });
+
     it('validates refunds against what was captured and lists them by PaymentIntent', async () => {
       const paid = await stripe.paymentIntents.create({
         amount: 1000,

@@ -54,13 +54,16 @@ export function searchIntents(ledger: Ledger, params: Params): Reply {
       }),
     );
   const limit = clampLimit(params.limit);
+  // Stripe's `next_page` is an opaque cursor handed back as `page`; here it is the offset of the next page.
+  const offset = typeof params.page === 'string' ? Number(params.page.replace(/^page_/, '')) || 0 : 0;
+  const more = matches.length > offset + limit;
   return {
     status: 200,
     body: {
       object: 'search_result',
-      data: ledger.newestFirst(matches).slice(0, limit),
-      has_more: matches.length > limit,
-      next_page: null,
+      data: ledger.newestFirst(matches).slice(offset, offset + limit),
+      has_more: more,
+      next_page: more ? `page_${offset + limit}` : null,
       url: '/v1/payment_intents/search',
     },
   };
