@@ -25,7 +25,8 @@ export interface RunFacts {
   invariants: InvariantReport;
   /** Each violating reservation's life in Postgres (epoch ms), to find the faults around it. */
   lifetimes: Map<string, { from: number; to: number }>;
-  reconciliation: ReconcileReport;
+  /** The report, or why it could not be made (which makes the run red). */
+  reconciliation: ReconcileReport | { error: string };
 }
 
 export type ChaosResult = ReturnType<typeof chaosResult>;
@@ -49,7 +50,10 @@ export function faultsAround(
 }
 
 export function chaosResult(facts: RunFacts) {
-  const { params, invariants, reconciliation, settled } = facts;
+  const { params, invariants, settled } = facts;
+  const reconcileError = 'error' in facts.reconciliation ? facts.reconciliation.error : undefined;
+  const reconciliation = 'error' in facts.reconciliation ? undefined : facts.reconciliation;
+  const discrepancies = reconciliation?.discrepancies ?? [];
   const ids = Object.keys(invariantNames).map((id) => (id === 'audit' ? id : Number(id))) as InvariantId[];
   const invariantRows = ids.map((id) => {
     const found = invariants.violations.filter((v) => v.invariant === id);
@@ -61,10 +65,11 @@ export function chaosResult(facts: RunFacts) {
     };
   });
   const byCode: Record<string, number> = {};
-  for (const d of reconciliation.discrepancies) byCode[d.code] = (byCode[d.code] ?? 0) + 1;
+  for (const d of discrepancies) byCode[d.code] = (byCode[d.code] ?? 0) + 1;
   const green =
     invariants.violations.length === 0 &&
-    reconciliation.discrepancies.length === 0 &&
+    !reconcileError &&
+    discrepancies.length === 0 &&
     settled.stillRunning.count === 0;
   const loadAtEnd = machineLoad();
   return {
@@ -100,13 +105,12 @@ export function chaosResult(facts: RunFacts) {
     extraChargesRefunded: invariants.extraChargesRefunded,
     invariants: invariantRows,
     reconciliation: {
-      discrepancies: reconciliation.discrepancies.length,
+      error: reconcileError,
+      discrepancies: discrepancies.length,
       byCode,
-      examples: reconciliation.discrepancies
-        .slice(0, 25)
-        .map((d) => ({ ...d, faultsAround: faultsAround(d, facts) })),
-      totals: reconciliation.totals,
-      counts: reconciliation.counts,
+      examples: discrepancies.slice(0, 25).map((d) => ({ ...d, faultsAround: faultsAround(d, facts) })),
+      totals: reconciliation?.totals ?? [],
+      counts: reconciliation?.counts,
     },
   };
 }
@@ -141,9 +145,11 @@ export function chaosMarkdown(result: ChaosResult): string {
     '',
     '## Reconciliation (goal: 0 discrepancies)',
     '',
-    result.reconciliation.discrepancies === 0
-      ? 'No discrepancies.'
-      : markdownTable(['discrepancy', 'count'], Object.entries(result.reconciliation.byCode)),
+    result.reconciliation.error
+      ? `The report failed: ${result.reconciliation.error}`
+      : result.reconciliation.discrepancies === 0
+        ? 'No discrepancies.'
+        : markdownTable(['discrepancy', 'count'], Object.entries(result.reconciliation.byCode)),
     '',
     ...violationList(result),
     '## Buyers',

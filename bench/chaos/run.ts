@@ -49,10 +49,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     const reconciliation = await reconcile(
       { pool: stack.pool, temporal: stack.client, stripe: stack.stripe },
       { eventId },
-    );
+    ).catch((error: unknown) => ({ error: (error as Error).stack ?? String(error) }));
     const ids = [
       ...invariants.violations.map((v) => v.reservationId),
-      ...reconciliation.discrepancies.map((d) => d.reservationId),
+      ...('error' in reconciliation ? [] : reconciliation.discrepancies.map((d) => d.reservationId)),
     ].filter((id): id is string => Boolean(id));
     const result = chaosResult({
       run,
