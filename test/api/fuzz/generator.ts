@@ -78,7 +78,9 @@ function parameterMutation(parameter: Parameter): fc.Arbitrary<Mutation> {
         else if (parameter.in === 'query')
           draft.query = [...draft.query.filter(([n]) => n !== name), [name, value]];
         else draft.headers = [...draft.headers.filter(([n]) => n !== name), [name, value]];
-        note(draft, name, `${label} = ${JSON.stringify(value).slice(0, 80)}`, invalid(value));
+        // In a URL, what the server reads: a lone surrogate's bytes do not decode and arrive as sent.
+        const served = parameter.in === 'header' ? value : decodedAsServed(percentEncoded(value));
+        note(draft, name, `${label} = ${JSON.stringify(value).slice(0, 80)}`, invalid(served));
       },
   );
   const variants: fc.Arbitrary<Mutation>[] = [setTo];
