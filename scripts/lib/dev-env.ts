@@ -3,7 +3,7 @@
 // db:migrate) reach the same database, Temporal and Stripe fixture with the same secrets as its worker
 // and API. With NODE_ENV=production those commands get nothing filled in: there the environment is the
 // configuration.
-import { devSecrets } from '../../src/platform/config';
+import { devSecrets, loadConfig } from '../../src/platform/config';
 
 /** Port of the Stripe fault fixture that `npm run dev` starts in front of stripe-mock. */
 export const stripeFixturePort = 12112;
@@ -43,4 +43,17 @@ export function devEnvironment(env: NodeJS.ProcessEnv = process.env): NodeJS.Pro
 /** The environment of a command run beside the dev stack: the dev stack's, unless NODE_ENV=production. */
 export function besideDevStack(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   return env.NODE_ENV === 'production' ? givenVariables(env) : devEnvironment(env);
+}
+
+/**
+ * DATABASE_URL as the config reads and checks it (the dev stack's database unless given), for the
+ * commands that need nothing else (db:migrate, seed), here and in docker-compose's migrate job: what the
+ * config requires besides is a placeholder, as they verify no token and charge nobody.
+ */
+export function databaseUrlOnly(env: NodeJS.ProcessEnv = process.env): string {
+  return loadConfig({
+    DATABASE_URL: env.DATABASE_URL,
+    AUTH_JWT_SECRET: 'a-command-that-verifies-no-tokens',
+    STRIPE_SECRET_KEY: 'sk_test_a_command_that_charges_nothing',
+  }).databaseUrl;
 }

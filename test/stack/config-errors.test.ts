@@ -106,12 +106,19 @@ describe('the commands run beside the dev stack', () => {
     expect(line).not.toContain('STRIPE_SECRET_KEY');
   });
 
-  it('stops finance:reconcile with one line naming a malformed DATABASE_URL', async () => {
-    const env = { ...nothingListening, DATABASE_URL: 'mysql://127.0.0.1:1/x' };
-    const { code, stderr } = await run('scripts/reconcile.ts', env, ['--event', 'evt_demo']);
-    expect(code).toBe(2);
+  it.each([
+    ['scripts/reconcile.ts', 'finance:reconcile', 2, ['--event', 'evt_demo']],
+    ['scripts/migrate.ts', 'db:migrate', 1, []],
+    ['scripts/seed.ts', 'seed', 1, []],
+  ])('stops %s with one line naming a malformed DATABASE_URL', async (entry, name, exitCode, args) => {
+    const { code, stderr } = await run(
+      entry,
+      { ...nothingListening, DATABASE_URL: 'mysql://127.0.0.1:1/x' },
+      args,
+    );
+    expect(code).toBe(exitCode);
     expect(oneLine(stderr)).toMatch(
-      /^finance:reconcile: invalid configuration: DATABASE_URL must be a URL starting with postgres:\/\//,
+      new RegExp(`^${name}: invalid configuration: DATABASE_URL must be a URL starting with postgres://`),
     );
   });
 
