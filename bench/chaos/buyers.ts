@@ -151,7 +151,7 @@ async function follow(sale: Sale, buyer: Buyer, id: string, plan: Plan): Promise
       return pay(sale, buyer, id, threeDsCard, 1, 'succeeded');
     case 'threeDsFailed': {
       const first = await pay(sale, buyer, id, threeDsCard, 1, 'failed');
-      if (first !== 'declined') return `3-D Secure ${first}`;
+      if (first !== 'declined') return `3-D Secure: ${first}`;
       return payUntilDone(sale, buyer, id, card, 2);
     }
     case 'cancel':
@@ -202,8 +202,9 @@ async function payUntilDone(sale: Sale, buyer: Buyer, id: string, paymentMethodI
 }
 
 /**
- * One payment attempt: its own Idempotency-Key, re-sent while in progress. With 3-D Secure the buyer
- * finishes the challenge (`threeDs`) at the gateway, then asks again for the answer.
+ * One payment attempt: its own Idempotency-Key, re-sent while in progress. With 3-D Secure the answer is
+ * 202 PAYING with payment.nextAction; the buyer finishes the challenge (`threeDs`) at the gateway and
+ * reads the reservation until the webhook's outcome shows.
  */
 async function pay(
   sale: Sale,
@@ -213,63 +214,79 @@ async function pay(
   attempt: number,
   threeDs?: 'succeeded' | 'failed',
 ): Promise<string> {
-  const request = {
-    token: buyer.token,
-    body: { paymentMethodId },
-    headers: { 'idempotency-key': `pay-${attempt}` },
-  };
-  const path = `/v1/reservations/${id}/confirm`;
-  let answer = await sale.client.untilFinal(
+  const answer = await sale.client.untilFinal(
     'confirm',
     'POST',
-    path,
-    request,
+    `/v1/reservations/${id}/confirm`,
+    { token: buyer.token, body: { paymentMethodId }, headers: { 'idempotency-key': `pay-${attempt}` } },
     buyer.deadline,
     (a) => !transient(a) || (threeDs !== undefined && a.status === 202),
   );
-  if (threeDs && answer.status === 202) {
-    const finished = await completeThreeDs(sale, buyer, id, threeDs);
-    if (finished !== 'completed') return finished;
-    answer = await sale.client.untilFinal('confirm', 'POST', path, request, buyer.deadline);
-  }
+  if (threeDs && answer.status === 202) return completeThreeDs(sale, buyer, id, threeDs, answer.body);
   const code = bodyField(answer, 'code');
   if (answer.status === 200) return bodyField(answer, 'status') === 'CONFIRMED' ? 'confirmed' : 'paid?';
   if (answer.status === 402) return code === 'PAYMENT_DECLINED' ? 'declined' : 'not charged';
   return `confirm ${answer.status} ${code ?? ''}`.trim();
 }
 
-/** The buyer's side of 3-D Secure: the PaymentIntent from payment.nextAction, then the challenge. */
-async function completeThreeDs(sale: Sale, buyer: Buyer, id: string, outcome: 'succeeded' | 'failed') {
+interface View {
+  status?: string;
+  payment?: { nextAction?: { clientSecret?: string } };
+}
+
+/** The buyer's side of 3-D Secure: the challenge named by payment.nextAction, then the outcome. */
+async function completeThreeDs(
+  sale: Sale,
+  buyer: Buyer,
+  id: string,
+  outcome: 'succeeded' | 'failed',
+  paying: unknown,
+): Promise<string> {
+  const read = async () =>
+    (await sale.client.send('read', 'GET', `/v1/reservations/${id}`, { token: buyer.token })) as {
+      status: number;
+      body: View | undefined;
+    };
+  let view = paying as View | undefined;
   let paymentIntentId: string | undefined;
-  for (let tries = 0; tries < 60 && !paymentIntentId && Date.now() < buyer.deadline; tries++) {
-    const read = await sale.client.send('read', 'GET', `/v1/reservations/${id}`, { token: buyer.token });
-    const view = read.body as
-      | { status?: string; payment?: { nextAction?: { clientSecret?: string } } }
-      | undefined;
+  for (let tries = 0; tries < 60 && Date.now() < buyer.deadline; tries++) {
     const secret = view?.payment?.nextAction?.clientSecret;
-    if (secret) paymentIntentId = secret.split('_secret_')[0];
-    else if (read.status === 200 && view?.status !== 'PAYING') return `3-D Secure ended ${view?.status}`;
-    else if (tries >= 10) {
+    paymentIntentId = secret?.split('_secret_')[0];
+    if (paymentIntentId) break;
+    // The attempt ended before its challenge showed (timed out at a hanging gateway: not charged).
+    if (view?.status && view.status !== 'PAYING') return `no challenge, reservation ${view.status}`;
+    if (tries >= 10) {
       // No nextAction after a while: find the challenge at the gateway, and say so in the report.
       paymentIntentId = sale.fixture
         .paymentIntents()
         .find((pi) => pi.metadata.reservationId === id && pi.status === 'requires_action')?.id;
-      if (paymentIntentId) sale.threeDsWithoutNextAction += 1;
+      if (paymentIntentId) {
+        sale.threeDsWithoutNextAction += 1;
+        break;
+      }
     }
-    if (!paymentIntentId) await sleep(500);
+    await sleep(500);
+    const answer = await read();
+    view = answer.status === 200 ? answer.body : undefined;
   }
   if (!paymentIntentId) return '3-D Secure challenge never shown';
   const completed = await fetch(
     `${sale.fixture.url}/__fixture/payment_intents/${paymentIntentId}/complete_action`,
-    {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ outcome }),
-    },
+    { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ outcome }) },
   );
   sale.tally.fixture[completed.status] = (sale.tally.fixture[completed.status] ?? 0) + 1;
   await completed.arrayBuffer();
-  return completed.status === 200 ? 'completed' : `3-D Secure complete_action ${completed.status}`;
+  if (completed.status !== 200) return `3-D Secure complete_action ${completed.status}`;
+  // The outcome reaches the checkout by webhook; the buyer watches the reservation.
+  while (Date.now() < buyer.deadline) {
+    await sleep(500);
+    const answer = await read();
+    const status = answer.status === 200 ? answer.body?.status : undefined;
+    if (status === 'CONFIRMED') return 'confirmed';
+    if (status === 'HELD') return 'declined';
+    if (status && status !== 'PAYING') return `3-D Secure then ${status}`;
+  }
+  return '3-D Secure outcome never shown';
 }
 
 async function cancel(sale: Sale, buyer: Buyer, id: string): Promise<string> {
