@@ -181,7 +181,9 @@ function authProblems(env: Record<string, string | undefined>): string[] {
     problems.push('AUTH_JWT_SECRET is required (or AUTH_JWKS_URL for tokens from an identity provider)');
   }
   if (secret !== undefined && jwksUrl !== undefined) {
-    problems.push('set only one of AUTH_JWT_SECRET and AUTH_JWKS_URL (a shared secret or an identity provider)');
+    problems.push(
+      'set only one of AUTH_JWT_SECRET and AUTH_JWKS_URL (a shared secret or an identity provider)',
+    );
   }
   if (jwksUrl !== undefined) {
     // An identity provider signs tokens for many applications: without both checks any of them would pass.
@@ -206,9 +208,13 @@ function devSecretProblems(env: Record<string, string | undefined>): string[] {
   if (!why) return [];
   const problems = Object.entries(devSecrets)
     .filter(([name, value]) => env[name] === value)
-    .map(([name]) => `${name} is the public development value, refused with ${why}: set a secret of your own`);
+    .map(
+      ([name]) => `${name} is the public development value, refused with ${why}: set a secret of your own`,
+    );
   if (env.TICKET_SIGNING_SECRET === undefined) {
-    problems.push(`TICKET_SIGNING_SECRET is required with ${why} (its default is the public development value)`);
+    problems.push(
+      `TICKET_SIGNING_SECRET is required with ${why} (its default is the public development value)`,
+    );
   }
   return problems;
 }
@@ -240,7 +246,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     auth: e.AUTH_JWKS_URL
       ? { jwksUrl: e.AUTH_JWKS_URL, ...claims }
-      : { jwtSecret: e.AUTH_JWT_SECRET as string, ...claims },
+      : // authProblems has refused a configuration with neither.
+        { jwtSecret: e.AUTH_JWT_SECRET as string, ...claims },
     ticketSigningSecret: e.TICKET_SIGNING_SECRET,
     stripe: {
       secretKey: e.STRIPE_SECRET_KEY,
