@@ -1,36 +1,18 @@
 // Owns the worker process: one Worker on the main task queue (workflows, inventory, orders) and one on
 // the payment queue (gateway calls, globally rate limited), their metrics on WORKER_METRICS_PORT (unless
 // METRICS_ENABLED=false), shut down gracefully on SIGINT/SIGTERM.
-import { NativeConnection } from '@temporalio/worker';
 import { ConfigError, loadConfig } from '../src/platform/config';
-import { createPool } from '../src/platform/db';
-import { createLogger } from '../src/platform/logger';
-import { createRedis } from '../src/platform/redis';
-import { createStripe } from '../src/platform/stripe';
-import { startTelemetry } from '../src/platform/telemetry';
-import { temporalConnectionOptions } from '../src/platform/temporal';
-import { startWorkerMetrics } from './metrics';
+import { startWorkerProcess } from './process';
 import { createWorkers } from './workers';
 
 async function main() {
   const config = loadConfig();
-  // First: the clients made below trace only if tracing is on when they are made.
-  const telemetry = await startTelemetry(config.telemetry, 'boxoffice-worker');
-  const log = createLogger(config.logLevel, 'boxoffice-worker');
-  // Before the connection: only connections made after the runtime is installed emit SDK metrics.
-  const metrics = await startWorkerMetrics(config, log);
-  const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal)).catch(
-    (error: Error) => {
-      throw new Error(`Temporal is not answering at ${config.temporal.address}: ${error.message}`);
-    },
-  );
-  const pool = createPool(config.databaseUrl);
-  const redis = createRedis(config.redisUrl);
-  const stripe = createStripe(config.stripe);
+  const runtime = await startWorkerProcess(config, { name: 'boxoffice-worker' });
+  const { log, metrics } = runtime;
   const workers = await createWorkers({
-    connection,
+    connection: runtime.connection,
     config,
-    deps: { config, pool, redis, stripe, log },
+    deps: runtime.deps,
     metrics,
   });
   log.info(
@@ -44,8 +26,7 @@ async function main() {
   // The SDK's default shutdown signals (SIGINT, SIGTERM, ...) stop polling, let in-flight activities
   // finish within shutdownGraceTime, and then resolve run().
   await Promise.all(workers.map((worker) => worker.run()));
-  await Promise.allSettled([pool.end(), connection.close(), metrics?.server.close(), telemetry?.shutdown()]);
-  redis.disconnect();
+  await runtime.close();
   log.info('worker stopped');
 }
 
