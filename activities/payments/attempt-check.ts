@@ -64,7 +64,7 @@ export function createAttemptCheckActivity({ pool, stripe, log }: PaymentActivit
     }
     const intent = await cancelUnlessSucceeded(stripe, found);
     await payments.recordPaymentResult(pool, idempotencyKey, {
-      status: auditStatus(intent.status),
+      status: payments.auditStatusOf(intent.status),
       paymentIntentId: intent.id,
       errorCode: intent.status === 'succeeded' ? null : `reconciled_${intent.status}`,
       errorMessage:
@@ -158,11 +158,4 @@ function attemptStatus(status: Stripe.PaymentIntent.Status): AttemptCheck['statu
   if (status === 'succeeded') return 'succeeded';
   if (status === 'canceled' || status === 'requires_payment_method') return 'failed';
   return undefined;
-}
-
-function auditStatus(status: Stripe.PaymentIntent.Status): payments.PaymentStatus {
-  if (status === 'succeeded') return 'SUCCEEDED';
-  if (status === 'canceled') return 'CANCELED';
-  if (status === 'requires_payment_method') return 'FAILED';
-  return 'PROCESSING';
 }

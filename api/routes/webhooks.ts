@@ -3,6 +3,7 @@
 // (api/workflows/payments.ts).
 import { OpenAPIHono, z } from '@hono/zod-openapi';
 import { DomainError } from '../../src/errors';
+import { auditStatusOf, recordIntentStatus } from '../../src/payments/payments';
 import { claimWebhookEvent, markWebhookEventProcessed } from '../../src/payments/webhook-events';
 import type { Stripe } from '../../src/platform/stripe';
 import type { PaymentOutcome } from '../../workflows/reservation/contract';
@@ -42,6 +43,9 @@ export function webhookRoutes(deps: Pick<RouteDeps, 'config' | 'pool' | 'stripe'
   async function deliver(reservationId: string, intent: Stripe.PaymentIntent): Promise<Delivery> {
     const outcome = paymentOutcomeOf(intent);
     if (!outcome) return { outcome: 'ignored', detail: `ignored: PaymentIntent is ${intent.status}` };
+    // The gateway's answer completes the attempt's audit row (3-D Secure and other asynchronous
+    // payments end here, not in the charge activity), before any workflow acts on it.
+    await recordIntentStatus(deps.pool, intent.id, auditStatusOf(intent.status));
     return deps.payments.deliver(reservationId, outcome);
   }
 

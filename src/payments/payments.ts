@@ -9,6 +9,14 @@ export type PaymentStatus = 'REQUESTED' | 'SUCCEEDED' | 'DECLINED' | 'FAILED' | 
  * succeeded, a canceled one stays canceled, and a declined attempt is never confirmed again (another
  * card is another attempt). A late or replayed answer can't move a row out of them.
  */
+/** What a PaymentIntent's state at the gateway means for its audit row. */
+export function auditStatusOf(intentStatus: string): PaymentStatus {
+  if (intentStatus === 'succeeded') return 'SUCCEEDED';
+  if (intentStatus === 'canceled') return 'CANCELED';
+  if (intentStatus === 'requires_payment_method') return 'FAILED';
+  return 'PROCESSING';
+}
+
 export const finalPaymentStatuses: readonly PaymentStatus[] = ['SUCCEEDED', 'DECLINED', 'CANCELED'];
 
 export interface PaymentRow {

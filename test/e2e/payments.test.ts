@@ -2,6 +2,7 @@
 // sends them, and off): a gateway slower than the attempt timer never ends in two charges kept.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findPaymentsByIntent } from '../../src/payments/payments';
 import { bearer } from '../helpers/app';
 import { startTestStack, type TestStack } from '../helpers/stack';
 
@@ -111,6 +112,9 @@ describe('3-D Secure through HTTP, finished by the webhook', () => {
     expect(confirmed.payment).not.toHaveProperty('nextAction');
     const order = await stack.call('GET', `/v1/orders/${confirmed.orderId}`, token);
     expect(order.body).toMatchObject({ status: 'PAID', paymentIntentId });
+    // Finance reads the same outcome in the payments audit as at the gateway.
+    const audit = await findPaymentsByIntent(stack.stores.pool, paymentIntentId);
+    expect(audit.map((row) => row.status)).toEqual(['SUCCEEDED']);
   });
 
   it('holds the seats again when authentication fails, and takes another card', async () => {
