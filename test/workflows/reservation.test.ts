@@ -1,79 +1,25 @@
 // The checkout saga on a real Temporal dev server, driven through the API's own client module, with
 // in-memory activities so each branch (decline, hang, failed commit) can be steered.
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import type { Worker } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type Checkout, createCheckout } from '../../api/workflows/reservations';
-import { DomainError } from '../../src/errors';
-import { loadConfig } from '../../src/platform/config';
-import { createPool, type Pool } from '../../src/platform/db';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Checkout } from '../../api/workflows/reservations';
 import {
   extendHoldSignal,
   forceConfirmSignal,
   forceReleaseSignal,
   paymentOutcomeSignal,
   type ReservationView,
-  type ReservationWorkflow,
   statusQuery,
 } from '../../workflows/reservation/contract';
-import {
-  connectTestTemporal,
-  createTestWorker,
-  type TestTemporal,
-  uniqueTaskQueue,
-} from '../helpers/temporal';
-import { testDatabaseUrl } from '../helpers/urls';
-import { createFakeActivities } from './fake-activities';
-
-const historiesDir = join(import.meta.dirname, 'histories');
+import { recordHistory, rejectionOf, sagaHarness } from './saga-harness';
 
 describe('reservation workflow', () => {
-  let temporal: TestTemporal;
-  let pool: Pool;
+  const saga = sagaHarness('saga');
+  const { fakes, handle } = saga;
   let checkout: Checkout;
-  let workers: Worker[];
-  let running: Promise<unknown>;
-  const fakes = createFakeActivities();
-  const taskQueue = uniqueTaskQueue('saga');
-  const paymentTaskQueue = `${taskQueue}-payments`;
-
-  beforeAll(async () => {
-    temporal = await connectTestTemporal();
-    pool = createPool(testDatabaseUrl, 2);
-    const config = loadConfig({
-      AUTH_JWT_SECRET: 'test-secret-of-some-length',
-      STRIPE_SECRET_KEY: 'sk_test_fake',
-      TEMPORAL_TASK_QUEUE: taskQueue,
-      TEMPORAL_PAYMENT_TASK_QUEUE: paymentTaskQueue,
-      PAYMENT_ATTEMPT_TIMEOUT_SECONDS: '1',
-      PAYMENT_WINDOW_SECONDS: '60',
-      MAX_PAYMENT_ATTEMPTS: '3',
-      API_WAIT_MS: '15000',
-    });
-    checkout = createCheckout({ temporal: temporal.client, config, pool });
-    workers = [
-      await createTestWorker(temporal, { taskQueue, activities: fakes.main }),
-      await createTestWorker(temporal, {
-        taskQueue: paymentTaskQueue,
-        activities: fakes.payments,
-        maxHeartbeatThrottleInterval: '1s',
-      }),
-    ];
-    running = Promise.all(workers.map((worker) => worker.run()));
+  beforeAll(() => {
+    checkout = saga.checkout();
   });
-
-  afterAll(async () => {
-    fakes.releaseHangs();
-    for (const worker of workers) worker.shutdown();
-    await running;
-    await pool.end();
-    await temporal.close();
-  });
-
-  const handle = (id: string) => temporal.client.workflow.getHandle<ReservationWorkflow>(id);
 
   async function hold(seatIds: string[], buyerId = `buyer-${randomUUID().slice(0, 8)}`) {
     const idempotencyKey = randomUUID();
@@ -94,31 +40,10 @@ describe('reservation workflow', () => {
     return outcome.value;
   }
 
-  async function rejectionOf(work: Promise<unknown>): Promise<DomainError> {
-    const error = await work.then(
-      () => undefined,
-      (caught: unknown) => caught,
-    );
-    if (!(error instanceof DomainError))
-      throw new Error(
-        `expected a DomainError, got ${String(error)} ${String((error as { cause?: unknown }).cause)}`,
-      );
-    return error;
-  }
-
-  /** Saves the finished workflow's history for the replay test (RECORD_HISTORIES=1 npm test). */
+  /** Awaits the workflow's result, saving its history for the replay test when the run records. */
   async function finish(id: string, name: string): Promise<ReservationView> {
     const result = await handle(id).result();
-    if (process.env.RECORD_HISTORIES) {
-      mkdirSync(historiesDir, { recursive: true });
-      // Temporal's own JSON history format, as support exports it from the CLI.
-      const history = execFileSync(
-        process.env.TEMPORAL_CLI_PATH ?? 'temporal',
-        ['workflow', 'show', '--workflow-id', id, '--address', inject('temporalAddress'), '--output', 'json'],
-        { encoding: 'utf8' },
-      );
-      writeFileSync(join(historiesDir, `${name}.json`), history);
-    }
+    recordHistory(id, name);
     return result;
   }
 
