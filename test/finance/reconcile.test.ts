@@ -26,6 +26,7 @@ import { withTransaction } from '../../src/platform/db';
 import { createLogger } from '../../src/platform/logger';
 import { createStripe, type Stripe } from '../../src/platform/stripe';
 import { applyRefundTx } from '../../src/refunds/order-refunds';
+import { ReservationStatus as ReservationStatusKey } from '../../workflows/search-attributes';
 import { connectTestStores, testConfig } from '../helpers/app';
 import { connectTestTemporal, type TestTemporal } from '../helpers/temporal';
 import { testDatabaseUrl } from '../helpers/urls';
@@ -174,6 +175,23 @@ describe('reconciliation report', () => {
       refundId,
       orderStatus: 'PARTIALLY_REFUNDED',
     });
+  });
+
+  it('takes an order sold after its workflow was terminated mid-payment at the money, not the frozen status', async () => {
+    const eventId = await newEvent();
+    const paid = await paidOrder(eventId, ['A-1-1']);
+    // Terminate froze the checkout in PAYING; the late-payment path then sold its charge.
+    const handle = await temporal.client.workflow.start('reservationWorkflow', {
+      workflowId: paid.reservationId,
+      taskQueue: `nobody-polls-${randomUUID()}`,
+      args: [],
+      typedSearchAttributes: [{ key: ReservationStatusKey, value: 'PAYING' }],
+    });
+    await handle.terminate('support terminated the checkout');
+
+    const result = await report({ eventId });
+
+    expect(result.discrepancies).toEqual([]);
   });
 
   it('names money without a ticket: a charge no order stands for', async () => {

@@ -105,10 +105,14 @@ const orderPaymentAudited: Rule<OrderSubject> = ({ order, flag }, { paymentsByIn
   }
 };
 
-/** The reservation's workflow confirmed this order, with this payment and this amount. */
+/**
+ * The reservation's workflow confirmed this order, with this payment and this amount. A terminated
+ * workflow is frozen where Terminate found it and could not settle its own payment: the late-payment path
+ * sold (or refunded) it, so its last status says nothing about the order, which the money checks judge.
+ */
 const orderMatchesWorkflow: Rule<OrderSubject> = ({ order, flag }, { sources }) => {
   const workflow = sources.workflows.get(order.reservation_id);
-  if (!workflow || workflow.execution === 'NOT_FOUND') return;
+  if (!workflow || workflow.execution === 'NOT_FOUND' || workflow.execution === 'TERMINATED') return;
   const disagreements = [
     workflow.status !== 'CONFIRMED' ? `status ${workflow.status ?? 'unknown'}` : '',
     workflow.orderId && workflow.orderId !== order.id ? `order ${workflow.orderId}` : '',
