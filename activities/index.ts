@@ -11,6 +11,7 @@ import { createInventoryActivities } from './inventory';
 import { createOrderActivities } from './orders';
 import { createPaymentActivities } from './payments';
 import { createRefundActivities } from './refunds';
+import { createWorkflowStatusActivities } from './workflow-status';
 
 export interface ActivityDeps {
   config: Config;
@@ -28,6 +29,7 @@ export function createMainQueueActivities(deps: ActivityDeps) {
     ...createInventoryActivities({ ...deps, seatMap }),
     ...createOrderActivities({ ...deps, seatMap }),
     ...createRefundActivities({ ...deps, seatMap }),
+    ...createWorkflowStatusActivities(),
   };
 }
 

@@ -12,7 +12,11 @@ const webhookSecret = 'whsec_test_boxoffice';
 describe('Stripe webhooks', () => {
   let stack: TestStack;
   beforeAll(async () => {
-    stack = await startTestStack('webhooks', { STRIPE_WEBHOOK_SECRET: webhookSecret });
+    // A short grace: the safety net behind a signalled charge wakes that long after the webhook.
+    stack = await startTestStack('webhooks', {
+      STRIPE_WEBHOOK_SECRET: webhookSecret,
+      HOLD_GRACE_SECONDS: '2',
+    });
   });
   afterAll(async () => {
     await stack.stop();
@@ -89,9 +93,40 @@ describe('Stripe webhooks', () => {
       type: 'payment_intent.succeeded',
       paymentIntentId: intent.id,
     });
-    expect(answer.body.outcome).toBe(`signalled ${reservation.id}`);
+    expect(answer.body.outcome).toBe(`signalled ${reservation.id}; late payment safety net set`);
     const result = await stack.temporal.client.workflow.getHandle(reservation.id).result();
     expect(result).toMatchObject({ status: 'CONFIRMED', payment: { paymentIntentId: intent.id } });
+    // The safety net finds the charge settled by the checkout and leaves it alone.
+    const safetyNet = stack.temporal.client.workflow.getHandle(latePaymentWorkflowId(intent.id));
+    expect(await safetyNet.result()).toBe('already-sold');
+  });
+
+  it('keeps no money without a ticket when the checkout is terminated right after its charge was signalled', async () => {
+    const eventId = await stack.createEvent({ seats: 2 });
+    const buyer = `terminated-${randomUUID().slice(0, 6)}`;
+    const reservation = await holdOne(eventId, 'A-1-2', buyer);
+    const intent = await chargeOutOfBand(reservation.id, reservation.amount);
+    const answer = await deliver({
+      id: `evt_${randomUUID()}`,
+      type: 'payment_intent.succeeded',
+      paymentIntentId: intent.id,
+    });
+    expect(answer.body.outcome).toMatch(/^signalled /);
+    // An operator's Terminate: no workflow code runs after it, whatever the signal had started.
+    await stack.temporal.client.workflow
+      .getHandle(reservation.id)
+      .terminate('operator test')
+      .catch(() => {}); // it may have confirmed already; the money must be right either way
+
+    const outcome = await stack.temporal.client.workflow.getHandle(latePaymentWorkflowId(intent.id)).result();
+    expect(['sold', 'already-sold']).toContain(outcome);
+    const { rows } = await stack.stores.pool.query(
+      'select payment_intent_id from orders where reservation_id = $1',
+      [reservation.id],
+    );
+    expect(rows).toEqual([{ payment_intent_id: intent.id }]);
+    const refunds = await stack.stripe.refunds.list({ payment_intent: intent.id });
+    expect(refunds.data).toEqual([]);
   });
 
   it('sells the seats again to a payment that arrives after the hold expired, once per event id', async () => {

@@ -1,7 +1,8 @@
 // Money that reaches a reservation outside its own payment attempt, on a real Temporal server with
 // in-memory activities: payments signalled by the webhook while the reservation ends (each one settled,
 // none dropped), and support's force-confirm with a payment made outside the checkout.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { latePaymentWorkflowId, latePaymentWorkflowType } from '../../workflows/late-payment/contract';
 import {
   forceConfirmSignal,
   forceReleaseSignal,
@@ -51,5 +52,28 @@ describe('payments arriving outside an attempt', () => {
       expect.stringMatching(/^rejected: /),
       'confirmed with pi_foreign_1, adopted by support as a payment made outside the checkout',
     ]);
+  });
+
+  it('settles a charge whose reservation was terminated only once that workflow has ended', async () => {
+    const view = await saga.hold(['R-2-1']);
+    const paymentIntentId = `pi_ok_terminated_${view.id.slice(-6)}`;
+    // What the webhook starts beside its signal: the safety net, here without its delay.
+    const safetyNet = await saga.client().workflow.start(latePaymentWorkflowType, {
+      workflowId: latePaymentWorkflowId(paymentIntentId),
+      taskQueue: saga.taskQueue,
+      args: [{ reservationId: view.id, paymentIntentId, paymentTaskQueue: saga.paymentTaskQueue }],
+    });
+    await vi.waitFor(() => expect(saga.callsFor('reservationWorkflowState', view.id)).not.toEqual([]), {
+      timeout: 10_000,
+    });
+    // While the reservation runs, the safety net leaves the charge to it.
+    expect(saga.callsFor('loadReservation', view.id)).toEqual([]);
+
+    await saga.handle(view.id).terminate('operator terminated mid-payment');
+    expect(await safetyNet.result()).toBe('sold');
+    expect(saga.callsFor('completeSale', view.id)).toEqual([
+      expect.objectContaining({ paymentIntentId, actor: 'late-payment' }),
+    ]);
+    expect(saga.callsFor('refundPayment', view.id)).toEqual([]);
   });
 });

@@ -3,6 +3,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { withDomainFailures } from '../../activities/failures';
 import { whileHeartbeating } from '../../activities/payments/gateway';
+import { createWorkflowStatusActivities } from '../../activities/workflow-status';
 import { DomainError } from '../../src/errors';
 import type { ReservationView, SeatRequest } from '../../workflows/reservation/contract';
 
@@ -58,7 +59,13 @@ export function createFakeActivities(overrides: Partial<FakeScript> = {}) {
     await gate.proceed;
   };
 
+  // Real: it asks the test's own Temporal server through the worker's client.
+  const workflowStatus = createWorkflowStatusActivities();
   const main = withDomainFailures({
+    async reservationWorkflowState(input: { reservationId: string }) {
+      record('reservationWorkflowState', input);
+      return workflowStatus.reservationWorkflowState(input);
+    },
     async holdSeats(input: {
       reservationId: string;
       buyerId: string;

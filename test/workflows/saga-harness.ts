@@ -69,6 +69,9 @@ export function sagaHarness(name: string, env: NodeJS.ProcessEnv = {}) {
 
   return {
     fakes,
+    taskQueue,
+    paymentTaskQueue,
+    client: () => temporal.client,
     checkout: () => checkout,
     handle: (id: string) => temporal.client.workflow.getHandle<ReservationWorkflow>(id),
 

@@ -1,10 +1,11 @@
 // Owns what happens to money that arrives after its reservation ended (a late webhook after expiry,
 // cancel or force-release): the seats are held again and sold if they are still free, otherwise the
 // charge is refunded. Never kept silently; both paths leave seat_events, order or refund rows.
-import { log, proxyActivities } from '@temporalio/workflow';
+import { log, patched, proxyActivities, sleep } from '@temporalio/workflow';
 import type { InventoryActivities } from '../../activities/inventory';
 import type { OrderActivities } from '../../activities/orders';
 import type { PaymentActivities } from '../../activities/payments';
+import type { WorkflowStatusActivities } from '../../activities/workflow-status';
 import { gatewayCall, inventoryStep, mustComplete, step } from '../activity-options';
 import { businessFailure, domainCodeOf } from '../failures';
 import { orderIdFor } from '../reservation/contract';
@@ -95,7 +96,33 @@ export async function settleLatePayment(
   return 'sold';
 }
 
-/** Started by the webhook endpoint when a charge succeeds for a reservation whose workflow has ended. */
+/**
+ * Since this patch the workflow is also started (delayed) for a charge signalled to a running
+ * reservation: it first waits for that workflow to end, so a Terminate after the signal was accepted
+ * cannot keep the money silently.
+ */
+export const waitsForReservationPatch = 'late-payment-waits-for-reservation';
+
+/** How often a reservation that still runs is looked at again. */
+const recheckInterval = '10s';
+
+/** Returns once the reservation's workflow can no longer act on a payment it was told of. */
+async function untilReservationEnded(reservationId: string): Promise<void> {
+  const { reservationWorkflowState } = proxyActivities<WorkflowStatusActivities>(
+    step(mustComplete, 'is the reservation workflow still running?'),
+  );
+  while ((await reservationWorkflowState({ reservationId })) === 'running') {
+    await sleep(recheckInterval);
+  }
+}
+
+/**
+ * Started by the webhook endpoint for a succeeded charge: at once when the reservation's workflow has
+ * ended, and after a delay as a safety net when the workflow was signalled (an operator's Terminate
+ * may end it before it settles). Settling is idempotent: a charge the workflow sold or refunded is
+ * left alone.
+ */
 export async function latePaymentWorkflow(input: LatePaymentInput): Promise<LatePaymentOutcome> {
+  if (patched(waitsForReservationPatch)) await untilReservationEnded(input.reservationId);
   return settleLatePayment(input);
 }
