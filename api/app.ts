@@ -10,6 +10,7 @@ import { DomainError } from '../src/errors';
 import { getEvent } from '../src/inventory/events';
 import { createSeatMap } from '../src/inventory/seat-map';
 import { isPoolExhausted, type Pool } from '../src/platform/db';
+import { isDependencyDown } from '../src/platform/outage';
 import type { AppDeps, AppEnv, RouteDeps } from './env';
 import { createFastRejection } from './fast-rejection';
 import { createApiMetrics, metricsRoutes } from './metrics';
@@ -134,6 +135,12 @@ export function createApp(deps: AppDeps) {
     if (isPoolExhausted(error)) {
       c.header('Retry-After', '1');
       return problem(c, 'SERVICE_UNAVAILABLE', 'the service is overloaded; retry shortly');
+    }
+    // Postgres, Temporal or Redis down: not a bug either; logged for operators, a retry for the client.
+    if (isDependencyDown(error)) {
+      (c.get('log') ?? deps.log).warn({ err: error }, 'a dependency is unavailable');
+      c.header('Retry-After', '2');
+      return problem(c, 'SERVICE_UNAVAILABLE', 'a service this request needs is unavailable; retry shortly');
     }
     (c.get('log') ?? deps.log).error({ err: error }, 'unhandled error');
     return problem(c, 'INTERNAL', 'an internal error occurred; it has been logged');
