@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { latePaymentWorkflowId } from '../../workflows/late-payment/contract';
 import { bearer } from '../helpers/app';
 import { startTestStack, type TestStack } from '../helpers/stack';
+import { recordHistory } from '../workflows/saga-harness';
 
 const webhookSecret = 'whsec_test_boxoffice';
 
@@ -152,6 +153,7 @@ describe('Stripe webhooks', () => {
 
     const outcome = await stack.temporal.client.workflow.getHandle(latePaymentWorkflowId(intent.id)).result();
     expect(outcome).toBe('sold');
+    recordHistory(latePaymentWorkflowId(intent.id), 'late-payment-sold-waited-for-reservation');
     const read = await stack.call('GET', `/v1/reservations/${reservation.id}`, await bearer(buyer, 'buyer'));
     expect(read.body).toMatchObject({ status: 'CONFIRMED' });
     const order = await stack.call('GET', `/v1/orders/${read.body.orderId}`, await bearer(buyer, 'buyer'));

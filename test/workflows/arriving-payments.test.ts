@@ -8,7 +8,7 @@ import {
   forceReleaseSignal,
   paymentOutcomeSignal,
 } from '../../workflows/reservation/contract';
-import { sagaHarness } from './saga-harness';
+import { recordHistory, sagaHarness } from './saga-harness';
 
 const saga = sagaHarness('arriving-payments');
 
@@ -75,5 +75,6 @@ describe('payments arriving outside an attempt', () => {
       expect.objectContaining({ paymentIntentId, actor: 'late-payment' }),
     ]);
     expect(saga.callsFor('refundPayment', view.id)).toEqual([]);
+    recordHistory(latePaymentWorkflowId(paymentIntentId), 'late-payment-after-terminate');
   });
 });

@@ -3,7 +3,8 @@
 // workflow code. A change that would break running reservations fails here; wrap such changes in
 // patched(). A path recorded on both sides of a patch keeps both histories (`-renamed-check`: the
 // attempt check after its rename; `-awaited-charge`: the charge heartbeats and is awaited after its
-// cancellation).
+// cancellation; `-waited-for-reservation`: a late payment that first waits for its reservation's workflow
+// to end). The late-payment histories come from test/e2e/webhooks.test.ts and arriving-payments.test.ts.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from '@temporalio/worker';
@@ -26,6 +27,9 @@ describe('workflow replay', () => {
       'failed-after-hold-released',
       'force-confirmed',
       'force-released',
+      'late-payment-after-terminate',
+      'late-payment-sold',
+      'late-payment-sold-waited-for-reservation',
       'payment-timeout-charged',
       'payment-timeout-charged-awaited-charge',
       'payment-timeout-charged-renamed-check',
