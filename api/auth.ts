@@ -36,6 +36,9 @@ class KeySourceUnavailable extends DomainError {
   }
 }
 
+/** 1 to 200 characters, none of them a space, a control or format character (0x00, a lone surrogate). */
+const subjectPattern = /^[^\p{C}\p{Z}]{1,200}$/u;
+
 function isRole(value: unknown): value is Role {
   return typeof value === 'string' && (roles as readonly string[]).includes(value);
 }
@@ -111,8 +114,12 @@ export function createTokenVerifier(auth: AuthConfig): TokenVerifier {
       const { payload } = await jwtVerify(token, getKey, options).catch((error: unknown) => {
         throw refusal(error, auth, algorithms);
       });
-      if (typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > 200) {
-        throw unauthorized('bearer token has no valid sub claim (1 to 200 characters)', 'sub');
+      // The subject becomes the buyer's id in workflow ids, search attributes and Postgres rows.
+      if (typeof payload.sub !== 'string' || !subjectPattern.test(payload.sub)) {
+        throw unauthorized(
+          'bearer token has no valid sub claim (1 to 200 characters, no spaces or control characters)',
+          'sub',
+        );
       }
       if (!isRole(payload.role)) {
         throw unauthorized(`bearer token's role must be one of ${roles.join(', ')}`, 'role');

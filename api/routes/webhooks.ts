@@ -15,6 +15,8 @@ import { routesOf } from './route';
 
 const route = routesOf('payments');
 
+const signatureHeaderMaxLength = 2048;
+
 const paymentIntentEvents = new Set([
   'payment_intent.succeeded',
   'payment_intent.payment_failed',
@@ -72,7 +74,10 @@ export function webhookRoutes(deps: Pick<RouteDeps, 'config' | 'pool' | 'stripe'
     route('post', '/v1/webhooks/stripe', {
       summary: "Stripe's webhook (signed with STRIPE_WEBHOOK_SECRET)",
       request: {
-        headers: z.object({ 'stripe-signature': z.string({ error: 'header is required' }).min(1) }),
+        // Stripe's header is a timestamp and one or a few signatures: far below this cap.
+        headers: z.object({
+          'stripe-signature': z.string({ error: 'header is required' }).min(1).max(signatureHeaderMaxLength),
+        }),
       },
       responses: {
         200: json(

@@ -54,6 +54,16 @@ describe('bearer tokens signed with AUTH_JWT_SECRET', () => {
     const anonymous = await hs256({ role: 'support', exp: inAnHour() });
     expect((await searchOrders(config, anonymous)).body).toMatchObject({ status: 401, claim: 'sub' });
   });
+
+  it('refuses a sub with a NUL, a space or a lone surrogate, which would reach workflow ids and Postgres', async () => {
+    for (const sub of ['sam\u0000', 'sam smith', 'sam\ud800', 'x'.repeat(201)]) {
+      const token = await hs256({ sub, role: 'support', exp: inAnHour() });
+      const answer = await searchOrders(config, token);
+      expect(answer.body, JSON.stringify(sub)).toMatchObject({ status: 401, claim: 'sub' });
+    }
+    const email = await hs256({ sub: 'auth0|sam@example.com', role: 'support', exp: inAnHour() });
+    expect((await searchOrders(config, email)).status).toBe(200);
+  });
 });
 
 describe('AUTH_JWT_ISSUER and AUTH_JWT_AUDIENCE', () => {
