@@ -6,6 +6,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
+import { createCheckoutHolds } from '../src/checkout/hold';
 import { DomainError } from '../src/errors';
 import { getEvent } from '../src/inventory/events';
 import { createSeatMap } from '../src/inventory/seat-map';
@@ -54,7 +55,12 @@ function createEventExists(pool: Pool): (eventId: string) => Promise<boolean> {
 export function createRouteDeps(deps: AppDeps): RouteDeps {
   const seatMap = createSeatMap(deps);
   const metrics = createApiMetrics(deps);
-  const checkout = createCheckout(deps);
+  const holds = createCheckoutHolds({
+    pool: deps.pool,
+    seatMap,
+    lease: { graceSeconds: deps.config.holdGraceSeconds },
+  });
+  const checkout = createCheckout({ ...deps, holds });
   const refunds = createRefunds(deps);
   return {
     ...deps,

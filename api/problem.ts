@@ -99,6 +99,9 @@ export function problem(
 
 /** A domain error's problem; a reservation among its details is shown as the principal may see it. */
 export function domainProblem(c: Context<AppEnv>, error: DomainError) {
+  // A refusal that says when to come back (rate limit, payments at their limit) says it in the header too.
+  const retryAfter = error.details.retryAfterSeconds;
+  if (typeof retryAfter === 'number') c.header('Retry-After', String(retryAfter));
   return problem(c, error.code, error.message, detailsVisibleTo(c.get('principal'), error.details));
 }
 

@@ -141,6 +141,7 @@ export function reservationRoutes(
           402: 'PAYMENT_DECLINED or PAYMENT_FAILED; the reservation stays HELD',
           404: 'RESERVATION_NOT_FOUND',
           409: 'RESERVATION_EXPIRED, RESERVATION_NOT_ACTIVE, RESERVATION_CONFIRMED',
+          503: 'SERVICE_UNAVAILABLE: payments are at their limit; retry after Retry-After seconds (not charged)',
         }),
       },
     }),

@@ -1,11 +1,8 @@
-// Owns the API's conversation with reservation workflows: start-and-hold (Update-with-Start), confirm,
-// cancel and read, each within the API's wait budget, with Temporal failures turned into domain errors.
-import {
-  type Client,
-  WithStartWorkflowOperation,
-  WorkflowExecutionAlreadyStartedError,
-  type WorkflowHandle,
-} from '@temporalio/client';
+// Owns the API's conversation with reservation workflows: hold (in Postgres, src/checkout/hold.ts) then
+// start the workflow HELD, confirm, cancel and read, each within the API's wait budget, with Temporal
+// failures turned into domain errors.
+import { type Client, WorkflowExecutionAlreadyStartedError, type WorkflowHandle } from '@temporalio/client';
+import { type CheckoutHolds, heldView } from '../../src/checkout/hold';
 import { findReservation } from '../../src/checkout/orders';
 import { requestFingerprint, reservationIdFor } from '../../src/checkout/reservation-id';
 import { type UnfinishedEnd, unfinishedView } from '../../src/checkout/unfinished';
@@ -16,7 +13,7 @@ import type { Pool } from '../../src/platform/db';
 import {
   cancelUpdate,
   confirmUpdate,
-  holdUpdate,
+  type HeldSeats,
   type ReservationInput,
   type ReservationView,
   type ReservationWorkflow,
@@ -25,9 +22,16 @@ import {
   statusQuery,
   terminalStatuses,
 } from '../../workflows/reservation/contract';
-import { BuyerId, EventId, ReservationStatus } from '../../workflows/search-attributes';
+import {
+  BuyerId,
+  EventId,
+  HoldExpiresAt,
+  ReservationStatus,
+  SeatCount,
+} from '../../workflows/search-attributes';
 import { type Settled, withinBudget } from './budget';
-import { domainErrorFrom, unlessMissing } from './temporal-errors';
+import { createPaymentAdmission } from './payment-admission';
+import { domainErrorFrom, unlessMissing, unlessUnanswerable } from './temporal-errors';
 
 type Status = ReservationView['status'];
 
@@ -55,9 +59,12 @@ export interface CheckoutDeps {
   temporal: Client;
   config: Config;
   pool: Pool;
+  /** Where holds are taken before a workflow starts: Postgres and the seat map (src/checkout/hold.ts). */
+  holds: CheckoutHolds;
 }
 
-export function createCheckout({ temporal, config, pool }: CheckoutDeps) {
+export function createCheckout({ temporal, config, pool, holds }: CheckoutDeps) {
+  const admission = createPaymentAdmission(config);
   const handleOf = (reservationId: string): WorkflowHandle<ReservationWorkflow> =>
     temporal.workflow.getHandle<ReservationWorkflow>(reservationId);
 
@@ -98,7 +105,7 @@ export function createCheckout({ temporal, config, pool }: CheckoutDeps) {
 
   /** Reads the reservation from its workflow; a workflow Temporal no longer has is read from Postgres. */
   async function read(reservationId: string): Promise<ReservationView> {
-    const view = await unlessMissing(handleOf(reservationId).query(statusQuery));
+    const view = await unlessUnanswerable(handleOf(reservationId).query(statusQuery));
     if (view) return lateSaleOf(await unlessStopped(view));
     const row = await findReservation(pool, reservationId);
     if (!row) throw new DomainError('RESERVATION_NOT_FOUND', `reservation ${reservationId} does not exist`);
@@ -114,7 +121,37 @@ export function createCheckout({ temporal, config, pool }: CheckoutDeps) {
       ...(row.orderId && { orderId: row.orderId }),
       ...(row.reason && { reason: row.reason }),
     };
-    return terminalStatuses.includes(recorded.status) ? recorded : unfinished(recorded, 'GONE');
+    // Recorded HELD by the API but never read back from its workflow: gone, or stopped before it ran.
+    return terminalStatuses.includes(recorded.status) ? recorded : unlessStopped(recorded);
+  }
+
+  /** Starts the workflow of a reservation whose seats are held; the answer is the held reservation. */
+  async function startHeld(workflowInput: ReservationInput & { held: HeldSeats }, summary: string) {
+    const { reservationId, eventId, buyerId, request, held } = workflowInput;
+    await temporal.workflow.start(reservationWorkflowType, {
+      workflowId: reservationId,
+      taskQueue: config.temporal.taskQueue,
+      args: [workflowInput],
+      // A concurrent retry with the same key finds this workflow; a finished one is never restarted.
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      // Set at start, so the workflow's first task has no upsert to make.
+      typedSearchAttributes: [
+        { key: EventId, value: eventId },
+        { key: BuyerId, value: buyerId },
+        { key: ReservationStatus, value: 'HELD' },
+        { key: SeatCount, value: held.seats.length },
+        { key: HoldExpiresAt, value: new Date(held.heldUntil) },
+      ],
+      staticSummary: summary,
+      staticDetails: `Reservation \`${reservationId}\` of buyer \`${buyerId}\` for event \`${eventId}\`.\n\nRequest: \`${JSON.stringify(request)}\``,
+    });
+    return {
+      ...heldView(workflowInput, held),
+      payment: { attempts: 0 },
+      supportActions: [],
+      requestFingerprint: workflowInput.requestFingerprint,
+    } satisfies ReservationView;
   }
 
   /** A retried POST of a finished reservation gets its final state, if it asks for the same thing. */
@@ -156,7 +193,11 @@ export function createCheckout({ temporal, config, pool }: CheckoutDeps) {
       return (await findReservation(pool, reservationId))?.buyerId;
     },
 
-    /** Starts the reservation's workflow (or finds it) and returns the hold's outcome. */
+    /**
+     * Holds the seats in Postgres, then starts the reservation's workflow already HELD: the answer waits
+     * for one transaction and one start, never for a workflow task. A retried POST is answered by the
+     * reservation's workflow (or its final state); a losing hold starts nothing.
+     */
     async hold(input: {
       eventId: string;
       buyerId: string;
@@ -179,37 +220,32 @@ export function createCheckout({ temporal, config, pool }: CheckoutDeps) {
           maxAttempts: config.payments.maxAttempts,
         },
       };
-      const startWorkflowOperation = new WithStartWorkflowOperation<ReservationWorkflow>(
-        reservationWorkflowType,
-        {
-          workflowId: reservationId,
-          taskQueue: config.temporal.taskQueue,
-          args: [workflowInput],
-          workflowIdConflictPolicy: 'USE_EXISTING',
-          // A finished reservation is never restarted by a retried POST: it is read instead.
-          workflowIdReusePolicy: 'REJECT_DUPLICATE',
-          typedSearchAttributes: [
-            { key: EventId, value: input.eventId },
-            { key: BuyerId, value: input.buyerId },
-            { key: ReservationStatus, value: 'PENDING' },
-          ],
-          staticSummary: input.summary,
-          staticDetails: `Reservation \`${reservationId}\` of buyer \`${input.buyerId}\` for event \`${input.eventId}\`.\n\nRequest: \`${JSON.stringify(input.request)}\``,
-        },
-      );
-      const held = temporal.workflow
-        .executeUpdateWithStart(holdUpdate, {
-          startWorkflowOperation,
-          args: [{ requestFingerprint: fingerprint }],
-        })
-        .catch((error: unknown) => {
+      const holdInput = {
+        reservationId,
+        buyerId: input.buyerId,
+        eventId: input.eventId,
+        request: input.request,
+      };
+
+      const start = (held: HeldSeats) =>
+        startHeld({ ...workflowInput, held }, input.summary).catch((error: unknown) => {
           // A finished reservation (REJECTED_DUPLICATE) is read, so a retried POST gets the same answer.
           if (error instanceof WorkflowExecutionAlreadyStartedError)
             return readFinished(reservationId, fingerprint);
-          throw domainErrorFrom(error, 'reservation') ?? error;
-        })
-        .then(throwIfRejected);
-      const outcome = await withinBudget(held, config.apiWaitMs);
+          throw error;
+        });
+      const answer = async (): Promise<ReservationView> => {
+        const taken = await holds.take(holdInput);
+        if (taken.kind === 'new') return start(taken.hold);
+        if (taken.ended) return readFinished(reservationId, fingerprint);
+        // Recorded HELD: its workflow runs (a retried POST), or never started (the API stopped between
+        // the hold and the start, or Temporal was down): then the seats it still holds are its hold.
+        if (await unlessMissing(handleOf(reservationId).describe()))
+          return readFinished(reservationId, fingerprint);
+        return start(await holds.resume(holdInput));
+      };
+      // A retry of a hold refused before holds moved to the API reads as its refusal again.
+      const outcome = await withinBudget(answer().then(throwIfRejected), config.apiWaitMs);
       return { ...outcome, reservationId };
     },
 
@@ -219,11 +255,17 @@ export function createCheckout({ temporal, config, pool }: CheckoutDeps) {
       idempotencyKey: string,
       paymentMethodId: string,
     ): Promise<Settled<ReservationView>> {
-      const confirmed = handleOf(reservationId)
-        .executeUpdate(confirmUpdate, { args: [{ paymentMethodId }], updateId: `confirm:${idempotencyKey}` })
-        .catch((error: unknown) =>
-          answerFromFinalState(reservationId, error, (status) => status === 'CONFIRMED'),
-        );
+      const confirmed = admission
+        .admit(() =>
+          handleOf(reservationId).executeUpdate(confirmUpdate, {
+            args: [{ paymentMethodId }],
+            updateId: `confirm:${idempotencyKey}`,
+          }),
+        )
+        .catch((error: unknown) => {
+          if (error instanceof DomainError && error.code === 'SERVICE_UNAVAILABLE') throw error;
+          return answerFromFinalState(reservationId, error, (status) => status === 'CONFIRMED');
+        });
       return withinBudget(confirmed, config.apiWaitMs);
     },
 

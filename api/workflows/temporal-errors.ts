@@ -1,7 +1,12 @@
 // Owns the one translation of Temporal client failures into domain errors, so neither the workflow
 // clients nor the routes branch on SDK error types: a failed update's or workflow's ApplicationFailure
 // type is our error code; a workflow Temporal does not have is a missing reservation or refund.
-import { WorkflowFailedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import {
+  isGrpcServiceError,
+  WorkflowFailedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+} from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { DomainError, isErrorCode } from '../../src/errors';
 
@@ -34,6 +39,25 @@ export function rethrowAsDomainError(subject: Subject): (error: unknown) => neve
   return (error) => {
     throw domainErrorFrom(error, subject) ?? error;
   };
+}
+
+/**
+ * A query of a workflow that closed before any workflow task ran (terminated right after its start) has
+ * nothing to answer with: Temporal refuses it as FAILED_PRECONDITION.
+ */
+function closedBeforeFirstTask(error: unknown): boolean {
+  const cause = (error as { cause?: unknown })?.cause;
+  return isGrpcServiceError(cause) && cause.code === grpcFailedPrecondition;
+}
+
+const grpcFailedPrecondition = 9;
+
+/** A workflow's answer to a query, or undefined when it has none: gone, or closed before it ever ran. */
+export function unlessUnanswerable<T>(query: Promise<T>): Promise<T | undefined> {
+  return unlessMissing(query).catch((error: unknown) => {
+    if (closedBeforeFirstTask(error)) return undefined;
+    throw error;
+  });
 }
 
 /** The answer of a call to a workflow, or undefined when Temporal has no such workflow (any more). */

@@ -103,8 +103,12 @@ describe('what a buyer sees of a reservation', () => {
     const id = await holdAs(buyer, 'A-1-2');
     await supportActs(id, 'forceRelease');
 
-    const read = await stack.call('GET', `/v1/reservations/${id}`, buyer);
-    expect(read.body).toMatchObject({ status: 'RELEASED', reason: 'customer support released the seats' });
+    // The action is noted as the release starts; the reservation reads RELEASED once the seats are back.
+    const read = await vi.waitFor(async () => {
+      const answer = await stack.call('GET', `/v1/reservations/${id}`, buyer);
+      expect(answer.body).toMatchObject({ status: 'RELEASED', reason: 'customer support released the seats' });
+      return answer;
+    });
     expectBuyersOnly(read.body);
 
     const confirm = await confirmAs(buyer, id, 'pm_card_visa');

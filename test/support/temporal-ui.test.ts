@@ -89,7 +89,7 @@ describe.skipIf(!hasChromium)('Temporal UI browser check', () => {
       TEMPORAL_PAYMENT_TASK_QUEUE: taskQueue,
       API_WAIT_MS: '15000',
     });
-    const checkout = createCheckout({ temporal: server.client, config, pool });
+    const checkout = createCheckout({ temporal: server.client, config, pool, holds: fakes.holds });
     const buyerId = `ui-buyer-${randomUUID().slice(0, 8)}`;
     const summary = `${buyerId} · evt_ui · A-1-1, A-1-2`;
     const held = await checkout.hold({

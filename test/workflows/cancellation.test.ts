@@ -4,6 +4,7 @@
 // fails; and the seats' lease follows the workflow's deadline. In-memory activities, real Temporal.
 import { WorkflowFailedError } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
+import { extendHoldSignal } from '../../workflows/reservation/contract';
 import { ReservationStatus } from '../../workflows/search-attributes';
 import { recordHistory, rejectionOf, sagaHarness } from './saga-harness';
 
@@ -71,10 +72,12 @@ describe('a failure after the hold', () => {
   }
 
   it('releases the seats before the workflow fails', async () => {
-    saga.fakes.script.broken.add('recordReservation');
+    // A step after the hold that breaks for good: support's extension of the hold.
+    saga.fakes.script.broken.add('extendHold');
     const view = await saga.hold(['FA-1-1']);
+    await saga.handle(view.id).signal(extendHoldSignal, { reason: 'venue asked', operator: 'sam' });
     await failure(view.id);
-    saga.fakes.script.broken.delete('recordReservation');
+    saga.fakes.script.broken.delete('extendHold');
     expect(saga.callsFor('releaseSeats', view.id)).toEqual([
       expect.objectContaining({ actor: 'system', reason: expect.stringMatching(/failed/) }),
     ]);

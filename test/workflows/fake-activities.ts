@@ -4,8 +4,10 @@ import { ApplicationFailure } from '@temporalio/common';
 import { withDomainFailures } from '../../activities/failures';
 import { whileHeartbeating } from '../../activities/payments/gateway';
 import { createWorkflowStatusActivities } from '../../activities/workflow-status';
+import type { CheckoutHolds } from '../../src/checkout/hold';
 import { DomainError } from '../../src/errors';
-import type { ReservationView, SeatRequest } from '../../workflows/reservation/contract';
+import type { HoldInput, HoldResult } from '../../src/inventory/seats';
+import { type ReservationView, terminalStatuses } from '../../workflows/reservation/contract';
 
 export interface FakeScript {
   holdSeconds: number;
@@ -59,6 +61,54 @@ export function createFakeActivities(overrides: Partial<FakeScript> = {}) {
     await gate.proceed;
   };
 
+  /** The in-memory seat store: `script.taken` seats are someone else's; a hold lasts `script.holdSeconds`. */
+  function holdInMemory(input: HoldInput): HoldResult {
+    record('holdSeats', input);
+    const seatIds =
+      'seatIds' in input.request
+        ? input.request.seatIds
+        : ['S-1-1', 'S-1-2'].slice(0, input.request.quantity);
+    const unavailable = seatIds.filter((id) => script.taken.has(id));
+    if (unavailable.length > 0) {
+      throw new DomainError('SEATS_UNAVAILABLE', 'seats taken', { unavailableSeatIds: unavailable });
+    }
+    return {
+      seats: seatIds.map((id) => ({ id, price: 2500 })),
+      amount: 2500 * seatIds.length,
+      currency: 'EUR',
+      holdSeconds: script.holdSeconds,
+      heldUntil: new Date(Date.now() + script.holdSeconds * 1000).toISOString(),
+    };
+  }
+
+  /** The API's side of a hold (src/checkout/hold.ts), on the in-memory seat store. */
+  const heldByApi = new Map<string, HoldResult>();
+  const holds: CheckoutHolds = {
+    async take(input) {
+      if (heldByApi.has(input.reservationId)) {
+        const status = recorded.get(input.reservationId)?.status;
+        return { kind: 'recorded', ended: status !== undefined && terminalStatuses.includes(status) };
+      }
+      const hold = holdInMemory(input);
+      heldByApi.set(input.reservationId, hold);
+      // Like the real one, the API records the reservation HELD before its workflow starts.
+      recorded.set(input.reservationId, {
+        id: input.reservationId,
+        eventId: input.eventId,
+        buyerId: input.buyerId,
+        status: 'HELD',
+        seats: hold.seats,
+        amount: hold.amount,
+        currency: hold.currency,
+        expiresAt: hold.heldUntil,
+      });
+      return { kind: 'new', hold };
+    },
+    async resume(input) {
+      return heldByApi.get(input.reservationId) ?? holdInMemory(input);
+    },
+  };
+
   // Real: it asks the test's own Temporal server through the worker's client.
   const workflowStatus = createWorkflowStatusActivities();
   const main = withDomainFailures({
@@ -66,27 +116,8 @@ export function createFakeActivities(overrides: Partial<FakeScript> = {}) {
       record('reservationWorkflowState', input);
       return workflowStatus.reservationWorkflowState(input);
     },
-    async holdSeats(input: {
-      reservationId: string;
-      buyerId: string;
-      eventId: string;
-      request: SeatRequest;
-    }) {
-      record('holdSeats', input);
-      const seatIds =
-        'seatIds' in input.request
-          ? input.request.seatIds
-          : ['S-1-1', 'S-1-2'].slice(0, input.request.quantity);
-      const unavailable = seatIds.filter((id) => script.taken.has(id));
-      if (unavailable.length > 0) {
-        throw new DomainError('SEATS_UNAVAILABLE', 'seats taken', { unavailableSeatIds: unavailable });
-      }
-      return {
-        seats: seatIds.map((id) => ({ id, price: 2500 })),
-        amount: 2500 * seatIds.length,
-        currency: 'EUR',
-        holdSeconds: script.holdSeconds,
-      };
+    async holdSeats(input: HoldInput) {
+      return holdInMemory(input);
     },
     async releaseSeats(input: { reservationId: string; reason: string; actor: string }) {
       record('releaseSeats', input);
@@ -184,6 +215,7 @@ export function createFakeActivities(overrides: Partial<FakeScript> = {}) {
 
   return {
     script,
+    holds,
     main,
     payments,
     calls,

@@ -1,7 +1,7 @@
 // The checkout saga on a real Temporal dev server, driven through the API's own client module, with
 // in-memory activities so each branch (decline, hang, failed commit) can be steered.
 import { randomUUID } from 'node:crypto';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Checkout } from '../../api/workflows/reservations';
 import {
   extendHoldSignal,
@@ -246,6 +246,10 @@ describe('reservation workflow', () => {
   it('takes a hand-typed support signal without operator or reason, and refuses a malformed payment id', async () => {
     const { view } = await hold(['P-1-1']);
     await handle(view.id).signal(forceConfirmSignal, { paymentIntentId: 'not-a-pi' } as never);
+    // A release goes before queued commands: send it once the workflow has answered the first signal.
+    await vi.waitFor(async () => expect((await checkout.read(view.id)).supportActions).toHaveLength(1), {
+      timeout: 10_000,
+    });
     await handle(view.id).signal(forceReleaseSignal, {} as never);
     const result = await handle(view.id).result();
     expect(result.status).toBe('RELEASED');

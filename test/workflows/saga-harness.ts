@@ -46,7 +46,7 @@ export function sagaHarness(name: string, env: NodeJS.ProcessEnv = {}) {
       API_WAIT_MS: '15000',
       ...env,
     });
-    checkout = createCheckout({ temporal: temporal.client, config, pool });
+    checkout = createCheckout({ temporal: temporal.client, config, pool, holds: fakes.holds });
     workers = [
       await createTestWorker(temporal, { taskQueue, activities: fakes.main }),
       // Like the production payment worker: a cancelled charge hears of it within a second.

@@ -14,6 +14,15 @@ export const terminalStatuses: readonly ReservationStatus[] = endings;
 
 export type { SeatRequest };
 
+/** The seats the API held before starting the workflow (src/checkout/hold.ts). */
+export interface HeldSeats {
+  seats: { id: string; price: number }[];
+  amount: number;
+  currency: string;
+  /** The hold's end as the seats' lease has it (held_until): the workflow's expiry timer aims there. */
+  heldUntil: string;
+}
+
 export interface ReservationInput {
   reservationId: string;
   eventId: string;
@@ -21,6 +30,12 @@ export interface ReservationInput {
   request: SeatRequest;
   /** Hash of the create request body; a reused Idempotency-Key with another body is refused. */
   requestFingerprint: string;
+  /**
+   * Set when the API already holds the seats: the workflow starts HELD. Absent in reservations started
+   * before the API took holds (their histories hold inside the workflow), which is what keeps both
+   * paths deterministic: the branch is chosen by the input, never by the code's version.
+   */
+  held?: HeldSeats;
   payments: {
     taskQueue: string;
     /** How long a confirm keeps the seats held while the payment runs. */

@@ -28,6 +28,8 @@ export function registerMessageHandlers(state: ReservationState): void {
   const { input, view } = state;
   setHandler(statusQuery, () => state.snapshot());
 
+  // Reservations started before the API took holds itself were held through this update (Update-with-
+  // Start); it stays registered so they, and their histories, still run.
   setHandler(
     holdUpdate,
     async () => {

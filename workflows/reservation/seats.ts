@@ -3,7 +3,7 @@
 // releasing the seats). Compensations run in non-cancellable scopes so a cancellation can't skip them.
 import { CancellationScope, log } from '@temporalio/workflow';
 import { domainCodeOf, domainFailureOf, failureMessage } from '../failures';
-import { orderIdFor, type ReservationStatus } from './contract';
+import { type HeldSeats, orderIdFor, type ReservationStatus } from './contract';
 import type { ReservationState } from './state';
 import type { Steps } from './steps';
 
@@ -28,6 +28,19 @@ export async function holdSeats(state: ReservationState, steps: Steps): Promise<
     state.publish('REJECTED', failureMessage(error));
     return false;
   }
+}
+
+/**
+ * Takes over the hold the API took before it started the workflow: no activity and no search-attribute
+ * upsert (the API set them at start), so the first workflow task only starts the expiry timer.
+ */
+export function adoptHold(state: ReservationState, held: HeldSeats): void {
+  const { view } = state;
+  view.seats = held.seats;
+  view.amount = held.amount;
+  view.currency = held.currency;
+  state.holdExpiresAtMs = Date.parse(held.heldUntil);
+  state.publish('HELD', undefined, { searchAttributes: false });
 }
 
 /** Gives the seats back and ends the reservation with `status`. */

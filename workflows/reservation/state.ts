@@ -93,12 +93,18 @@ export class ReservationState {
     return JSON.parse(JSON.stringify(this.view));
   }
 
-  /** Records a transition where support and the API see it: status, search attributes, live details. */
-  publish(status: ReservationStatus, reason?: string): void {
+  /**
+   * Records a transition where support and the API see it: status, search attributes (unless the
+   * workflow's start already set them), live details.
+   */
+  publish(status: ReservationStatus, reason?: string, options = { searchAttributes: true }): void {
     const { view } = this;
     view.status = status;
     if (reason !== undefined) view.reason = reason;
     view.expiresAt = this.holdExpiresAtMs ? new Date(this.holdExpiresAtMs).toISOString() : null;
+    setCurrentDetails(this.details(reason));
+    log.info('reservation transition', { reservationId: view.id, status, reason });
+    if (!options.searchAttributes) return;
     upsertSearchAttributes([
       { key: ReservationStatusKey, value: status },
       { key: SeatCount, value: view.seats.length },
@@ -108,8 +114,6 @@ export class ReservationState {
         : []),
       ...(view.orderId ? [{ key: OrderId, value: view.orderId }] : []),
     ]);
-    setCurrentDetails(this.details(reason));
-    log.info('reservation transition', { reservationId: view.id, status, reason });
   }
 
   /** Support's actions are part of the record: who asked, why, and what came of it. */

@@ -13,7 +13,7 @@ import {
 import type { ReservationInput, ReservationView } from './contract';
 import { registerMessageHandlers } from './messages';
 import { pay } from './payment-attempt';
-import { acceptPayment, holdSeats, releaseSeats } from './seats';
+import { acceptPayment, adoptHold, holdSeats, releaseSeats } from './seats';
 import { type Command, ReservationState } from './state';
 import { createSteps, type Steps } from './steps';
 import { extendHold, forceConfirm, forceRelease } from './support-actions';
@@ -21,6 +21,9 @@ import { extendHold, forceConfirm, forceRelease } from './support-actions';
 export async function reservationWorkflow(input: ReservationInput): Promise<ReservationView> {
   const state = new ReservationState(input);
   const steps = createSteps(input.payments.taskQueue);
+  // Held by the API before the start: adopted before the handlers are set, so a confirm delivered with
+  // the workflow's first task already finds the reservation HELD.
+  if (input.held) adoptHold(state, input.held);
   registerMessageHandlers(state);
   return runCancellableAsRequest(state, async () => {
     try {
@@ -32,9 +35,12 @@ export async function reservationWorkflow(input: ReservationInput): Promise<Rese
 }
 
 async function checkout(state: ReservationState, steps: Steps): Promise<ReservationView> {
-  // 1. Hold the seats, all or nothing. A refused hold is the reservation's answer: it ends at once.
-  if (!(await holdSeats(state, steps))) return finish(state, steps);
-  await steps.recordReservation(state.snapshot());
+  // 1. The seats are held, all or nothing: by the API before it started this workflow (recorded there
+  // too), or, in reservations started before it did, here. A refused hold ends the reservation at once.
+  if (!state.input.held) {
+    if (!(await holdSeats(state, steps))) return finish(state, steps);
+    await steps.recordReservation(state.snapshot());
+  }
 
   // 2. Until the reservation ends: the buyer pays or cancels, support acts, Temporal cancels, or the hold
   // expires.
