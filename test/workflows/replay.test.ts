@@ -3,7 +3,8 @@
 // workflow code. A change that would break running reservations fails here; wrap such changes in
 // patched(). A path recorded on both sides of a patch keeps both histories (`-renamed-check`: the
 // attempt check after its rename; `-awaited-charge`: the charge heartbeats and is awaited after its
-// cancellation; `-waited-for-reservation`: a late payment that first waits for its reservation's workflow
+// cancellation; `-held-by-api`: the reservation's seats held by the API before its start, the input's
+// `held`; `-waited-for-reservation`: a late payment that first waits for its reservation's workflow
 // to end). The late-payment histories come from test/e2e/webhooks.test.ts and arriving-payments.test.ts.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,26 +20,40 @@ describe('workflow replay', () => {
       'cancelled',
       'cancelled-during-payment',
       'cancelled-during-payment-awaited-charge',
+      'cancelled-during-payment-held-by-api',
       'cancelled-during-payment-renamed-check',
+      'cancelled-held-by-api',
       'commit-failed-refunded',
+      'commit-failed-refunded-held-by-api',
       'confirmed',
+      'confirmed-held-by-api',
       'declined-then-confirmed',
+      'declined-then-confirmed-held-by-api',
       'expired',
+      'expired-held-by-api',
       'failed-after-hold-released',
+      'failed-after-hold-released-held-by-api',
       'force-confirmed',
+      'force-confirmed-held-by-api',
       'force-released',
+      'force-released-held-by-api',
       'late-payment-after-terminate',
       'late-payment-sold',
       'late-payment-sold-waited-for-reservation',
       'payment-timeout-charged',
       'payment-timeout-charged-awaited-charge',
+      'payment-timeout-charged-held-by-api',
       'payment-timeout-charged-renamed-check',
       'payment-timeout-not-charged',
       'payment-timeout-not-charged-awaited-charge',
+      'payment-timeout-not-charged-held-by-api',
       'payment-timeout-not-charged-renamed-check',
       'temporal-cancelled',
+      'temporal-cancelled-held-by-api',
       'temporal-cancelled-while-paid',
+      'temporal-cancelled-while-paid-held-by-api',
       'three-d-secure-confirmed',
+      'three-d-secure-confirmed-held-by-api',
     ]);
   });
 
