@@ -4,7 +4,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { withDomainFailures } from '../../activities/failures';
 import { whileHeartbeating } from '../../activities/payments/gateway';
 import { createWorkflowStatusActivities } from '../../activities/workflow-status';
-import type { CheckoutHolds } from '../../src/checkout/hold';
+import { type CheckoutHolds, heldView } from '../../src/checkout/hold';
 import { DomainError } from '../../src/errors';
 import type { HoldInput, HoldResult } from '../../src/inventory/seats';
 import { type ReservationView, terminalStatuses } from '../../workflows/reservation/contract';
@@ -92,16 +92,7 @@ export function createFakeActivities(overrides: Partial<FakeScript> = {}) {
       const hold = holdInMemory(input);
       heldByApi.set(input.reservationId, hold);
       // Like the real one, the API records the reservation HELD before its workflow starts.
-      recorded.set(input.reservationId, {
-        id: input.reservationId,
-        eventId: input.eventId,
-        buyerId: input.buyerId,
-        status: 'HELD',
-        seats: hold.seats,
-        amount: hold.amount,
-        currency: hold.currency,
-        expiresAt: hold.heldUntil,
-      });
+      recorded.set(input.reservationId, heldView(input, hold));
       return { kind: 'new', hold };
     },
     async resume(input) {

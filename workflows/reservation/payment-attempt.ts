@@ -2,7 +2,7 @@
 // against the attempt's workflow timer and support's force-release; after a timeout or a lost answer,
 // the check with Stripe that decides whether money was taken; and the wait for an asynchronous outcome
 // (3-D Secure) within the payment window. Then the attempt's result: a sale, another try, or the end.
-import { CancellationScope, condition, isCancellation, log, patched, sleep } from '@temporalio/workflow';
+import { CancellationScope, condition, isCancellation, log, sleep } from '@temporalio/workflow';
 import type { ChargeResult } from '../../activities/payments';
 import { chargeCall, gatewayCall } from '../activity-options';
 import { domainCodeOf, failureMessage } from '../failures';
@@ -42,8 +42,10 @@ export async function pay(
   state.publish('PAYING');
   // Asked before the lease's local activity: a patch asked right after one replays differently when its
   // result arrived in a later workflow task than in the original run.
-  const awaitsCharge = patched(chargeAwaitedPatch);
-  await steps.keepLease(state.view.id, state.holdExpiresAtMs);
+  const awaitsCharge = steps.isPatched(chargeAwaitedPatch);
+  await steps.keepLease(state.view.id, state.holdExpiresAtMs, {
+    moved: state.holdExpiresAtMs !== buyerHoldExpiresAtMs,
+  });
   const outcome = await charge(state, steps, { attempt, paymentMethodId, awaitsCharge });
   switch (outcome.kind) {
     case 'succeeded':
@@ -63,9 +65,12 @@ export async function pay(
       if (attempt >= input.payments.maxAttempts) {
         await releaseSeats(state, steps, 'FAILED', `payment failed ${attempt} times`, 'system');
       } else {
+        const payingUntilMs = state.holdExpiresAtMs;
         state.holdExpiresAtMs = Math.max(buyerHoldExpiresAtMs, Date.now() + retryGraceMs);
         state.publish('HELD');
-        await steps.keepLease(state.view.id, state.holdExpiresAtMs);
+        await steps.keepLease(state.view.id, state.holdExpiresAtMs, {
+          moved: state.holdExpiresAtMs !== payingUntilMs,
+        });
       }
       state.attemptResults.set(
         attempt,

@@ -81,6 +81,7 @@ export async function completeSale(
       actor,
     });
     state.saleInFlight = undefined;
+    state.recordedBySale = true;
     view.orderId = orderId;
     state.publish('CONFIRMED');
   } catch (error) {

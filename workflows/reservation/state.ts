@@ -57,6 +57,8 @@ export class ReservationState {
   cancelRequested = false;
   /** The PaymentIntent of a sale under way: refunded if the saga fails before it becomes a ticket. */
   saleInFlight: string | undefined;
+  /** The sale's own transaction recorded the reservation CONFIRMED, with its order, in Postgres. */
+  recordedBySale = false;
 
   constructor(readonly input: ReservationInput) {
     this.view = {

@@ -15,7 +15,13 @@ const attemptCheckRenamed = 'check-payment-attempt-name';
 /** Histories recorded before the seats' lease followed the deadline (PAYING, the retry grace) have no sync. */
 const leaseFollowsDeadline = 'lease-follows-deadline';
 
-export function createSteps(paymentTaskQueue: string) {
+/**
+ * `startedHeld`: the reservation was started with the API's hold (its input's `held`). Such a reservation
+ * runs today's code from its first event, so no history of one predates a patch: it asks no patched()
+ * (each adds a marker and a search-attribute upsert to every checkout) and takes the patched branch.
+ */
+export function createSteps(paymentTaskQueue: string, startedHeld = false) {
+  const isPatched = (patchId: string) => startedHeld || patched(patchId);
   const { holdSeats } = proxyLocalActivities<InventoryActivities>(step(inventoryStep, 'hold seats'));
   const { recordReservation } = proxyLocalActivities<OrderActivities>(
     step(inventoryStep, 'record reservation'),
@@ -38,6 +44,9 @@ export function createSteps(paymentTaskQueue: string) {
   );
 
   return {
+    startedHeld,
+    /** Whether a patch's new branch runs (always, in a reservation started with the API's hold). */
+    isPatched,
     holdSeats,
     recordReservation,
     releaseSeats,
@@ -52,8 +61,10 @@ export function createSteps(paymentTaskQueue: string) {
      * vanish. Not fatal when Postgres stays away: the sale refuses a lapsed lease, and the charge of such
      * a sale is refunded.
      */
-    async keepLease(reservationId: string, deadlineMs: number): Promise<void> {
-      if (!patched(leaseFollowsDeadline)) return;
+    async keepLease(reservationId: string, deadlineMs: number, { moved }: { moved: boolean }): Promise<void> {
+      if (!isPatched(leaseFollowsDeadline)) return;
+      // A lease already at the deadline needs no call (the hold's end often covers the payment window).
+      if (startedHeld && !moved) return;
       try {
         await syncLease({ reservationId, heldUntil: new Date(deadlineMs).toISOString() });
       } catch (error) {
@@ -62,7 +73,7 @@ export function createSteps(paymentTaskQueue: string) {
     },
     /** Asks Stripe what became of an attempt whose answer the workflow did not get. */
     checkPaymentAttempt(input: AttemptCheckInput): Promise<AttemptCheck> {
-      return patched(attemptCheckRenamed) ? checkPaymentAttempt(input) : reconcilePayment(input);
+      return isPatched(attemptCheckRenamed) ? checkPaymentAttempt(input) : reconcilePayment(input);
     },
   };
 }

@@ -20,7 +20,7 @@ import { extendHold, forceConfirm, forceRelease } from './support-actions';
 
 export async function reservationWorkflow(input: ReservationInput): Promise<ReservationView> {
   const state = new ReservationState(input);
-  const steps = createSteps(input.payments.taskQueue);
+  const steps = createSteps(input.payments.taskQueue, input.held !== undefined);
   // Held by the API before the start: adopted before the handlers are set, so a confirm delivered with
   // the workflow's first task already finds the reservation HELD.
   if (input.held) adoptHold(state, input.held);
@@ -118,7 +118,8 @@ async function finish(state: ReservationState, steps: Steps): Promise<Reservatio
   answerLateCancellation(state);
   do {
     await answerLateCommands(state);
-    await steps.recordReservation(state.snapshot());
+    // A sale records its reservation in its own transaction: started held, there is nothing to add.
+    if (!(steps.startedHeld && state.recordedBySale)) await steps.recordReservation(state.snapshot());
     await condition(allHandlersFinished);
   } while (state.hasWork());
   return state.snapshot();
