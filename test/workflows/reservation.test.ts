@@ -266,6 +266,9 @@ describe('reservation workflow', () => {
   it('lets support extend a hold and force-confirm only with a verified payment', async () => {
     const { view } = await hold(['M-1-1']);
     const before = Date.parse(view.expiresAt ?? '');
+    // As an operator would: once the workflow runs. Signals that reach it before its first task are
+    // delivered in the order their handlers are registered, not the order they were sent.
+    await vi.waitFor(() => handle(view.id).query(statusQuery), { timeout: 10_000 });
     await handle(view.id).signal(extendHoldSignal, {
       reason: 'buyer on the phone',
       operator: 'sam',

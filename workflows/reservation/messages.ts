@@ -132,6 +132,8 @@ export function registerMessageHandlers(state: ReservationState): void {
     },
   );
 
+  // Signals sent before the workflow's first task has run are handed over when their handler is set
+  // below, type by type, so their order across types is this order; sent later, they keep their own.
   setHandler(forceReleaseSignal, (request) => {
     const asked = supportRequest(request);
     // One release is enough: a second click while the first is pending is noted, not queued.
