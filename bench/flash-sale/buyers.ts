@@ -5,6 +5,8 @@ import { sleep } from '../lib/load';
 
 export interface Hold {
   status: number;
+  /** The first answer's status: 202 means the buyer was told to come back (the wait budget ran out). */
+  firstStatus: number;
   code?: string;
   reservationId?: string;
   ms: number;
@@ -15,6 +17,10 @@ export interface Hold {
 
 export interface Confirm {
   status: number;
+  /** The first answer's status. */
+  firstStatus: number;
+  /** Answers that were 202 (still paying after the wait budget); a 503 with Retry-After is not one. */
+  answered202: number;
   finalStatus?: string;
   ms: number;
   tries: number;
@@ -49,24 +55,33 @@ export const bodyField = (answer: HttpAnswer, field: string): string | undefined
   return typeof value === 'string' ? value : undefined;
 };
 
+/** How long a 503 asks the client to wait (its Retry-After, in the body too), else a short pause. */
+function retryDelayMs(answer: HttpAnswer): number {
+  const seconds = (answer.body as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
+  return typeof seconds === 'number' ? seconds * 1000 : 100;
+}
+
 /** One hold as a client makes it: 202 (wait budget spent) and 503 (overloaded) retry with the same key. */
 export async function hold(http: HttpClient, token: string, eventId: string, seatId: string, key: string) {
   const sentAt = performance.now();
   let answer: HttpAnswer | undefined;
+  let firstStatus: number | undefined;
   let tries = 0;
   while (tries < 30 && (answer === undefined || answer.status === 202 || answer.status === 503)) {
-    if (answer?.status === 503) await sleep(100);
+    if (answer?.status === 503) await sleep(retryDelayMs(answer));
     tries++;
     answer = await attempt(http, 'POST', `/v1/events/${eventId}/reservations`, {
       token,
       body: { seatIds: [seatId] },
       headers: { 'idempotency-key': key },
     });
+    firstStatus ??= answer.status;
   }
   const final = answer as HttpAnswer;
   const answeredAt = performance.now();
   return {
     status: final.status,
+    firstStatus: firstStatus ?? 0,
     code: bodyField(final, 'code'),
     reservationId: final.status === 201 ? bodyField(final, 'id') : undefined,
     ms: answeredAt - sentAt,
@@ -86,10 +101,12 @@ export async function confirm(http: HttpClient, token: string, reservationId: st
   let answer: HttpAnswer | undefined;
   let tries = 0;
   let attempts = 0;
+  let firstStatus: number | undefined;
+  let answered202 = 0;
   const retryable = (a: HttpAnswer | undefined) =>
     a === undefined || a.status === 202 || a.status === 503 || bodyField(a, 'code') === 'PAYMENT_FAILED';
   while (tries < 60 && attempts <= 3 && retryable(answer)) {
-    if (answer?.status === 503) await sleep(100);
+    if (answer?.status === 503) await sleep(retryDelayMs(answer));
     if (answer === undefined || answer.status === 402) attempts++;
     if (attempts > 3) break;
     tries++;
@@ -98,11 +115,15 @@ export async function confirm(http: HttpClient, token: string, reservationId: st
       body: { paymentMethodId: 'pm_card_visa' },
       headers: { 'idempotency-key': `${key}:${attempts}` },
     });
+    firstStatus ??= answer.status;
+    if (answer.status === 202) answered202++;
   }
   const final = answer as HttpAnswer;
   const answeredAt = performance.now();
   return {
     status: final.status,
+    firstStatus: firstStatus ?? 0,
+    answered202,
     finalStatus: bodyField(final, 'status') ?? bodyField(final, 'code'),
     ms: answeredAt - sentAt,
     tries,

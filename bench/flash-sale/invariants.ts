@@ -45,8 +45,8 @@ export type Invariants = Awaited<ReturnType<typeof checkInvariants>>;
 
 /** Both sales in the database, and the charges the payment gateway (the fixture) actually made. */
 export async function checkInvariants(stack: Stack, rush: Rush, steady: Steady) {
-  const { params, pool, fixture } = stack;
-  const rushInvariants = await eventInvariants(pool, rush.eventId, Math.min(params.seats, params.buyers));
+  const { pool, fixture } = stack;
+  const rushInvariants = await eventInvariants(pool, rush.eventId, rush.seatsWanted);
   const steadyInvariants = await eventInvariants(pool, steady.eventId, steady.checkouts);
   const charged = (eventId: string) =>
     fixture.paymentIntents().filter((pi) => pi.metadata.eventId === eventId && pi.status === 'succeeded')

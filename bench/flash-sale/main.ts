@@ -2,13 +2,15 @@
 // HTTP load -> the API (its own process) -> Temporal dev server -> the worker (its own process) ->
 // Postgres, Redis and stripe-mock behind the payment fixture. Phases, all on one Temporal server:
 //   1. probe    the floor: minimal workflows (start + one no-op activity + complete), closed loop.
-//   2. rush     --buyers race for --seats (each seat wanted by buyers/seats of them, in shuffled order),
+//   2. burst    --burst-buyers holds at the same instant for --burst-seats seats (200 for 40): all answered
+//               201 or 409 within the wait budget?
+//   3. rush     --buyers race for --seats (--hot-share of them for the front 20% of the seats, shuffled),
 //               at most --concurrency holds in flight; every winner confirms at once. Payments are
 //               capped by the payment queue's server-side rate limit (--payment-rate), by design.
-//   3. steady   checkouts arriving at a fixed rate below what the rush sustained (open loop): the
+//   4. steady   checkouts arriving at a fixed rate below what the rush sustained (open loop): the
 //               latency a buyer sees at the sustained rate.
-//   4. rejects  holds for seats already sold, answered from the seat map without a workflow.
-//   5. bare     the same requests against a do-nothing node:http server: this machine's HTTP ceiling.
+//   5. rejects  holds for seats already sold, answered from the seat map without a workflow.
+//   6. bare     the same requests against a do-nothing node:http server: this machine's HTTP ceiling.
 // CPU time of every component is sampled per phase (/proc), so the report says where the time went.
 // Then it checks the invariants in Postgres, the payment fixture and Temporal: sold == seats, nothing
 // oversold, one charge per order, no workflow started for a fast rejection.
@@ -17,7 +19,8 @@
 // (metrics scraped every second, spans sent to an OTLP receiver in the benchmark); both runs every phase
 // twice, off then on, each on its own API and worker, and reports the two side by side (overhead.ts).
 //
-// Flags: --seats 200 --buyers 1000 --concurrency 50 --payment-rate 20 --probes 500
+// Flags: --seats 2000 --buyers 10000 --concurrency 200 --hot-share 0.8 --burst-seats 40 --burst-buyers 200
+//        --payment-rate 20 --probes 500
 //        --steady-seconds 15 [--steady-rate N] --rejects 20000 --reject-concurrency 64
 //        [--persist] [--sqlite-pragma journal_mode=wal ...] [--dynamic-config KEY=JSON ...]
 //        [--worker-options '{"maxCachedWorkflows":2000}'] [--temporal-gomaxprocs 1] --log-level warn
@@ -28,6 +31,7 @@
 import { randomUUID } from 'node:crypto';
 import { mintToken } from '../../api/auth';
 import { machineLoad, writeResults } from '../lib/stats';
+import { burstPhase } from './burst';
 import { brokenInvariants, checkInvariants } from './invariants';
 import { parseOptions } from './options';
 import { overheadReport, overheadResult } from './overhead';
@@ -46,7 +50,10 @@ async function main() {
     const sales = stacks.map((stack) => ({ stack })) as NonEmpty<{ stack: Stack }>;
     const probed = await inTurn(sales, async ({ stack }) => ({ probe: await probeFloor(stack) }));
     const organizer = await mintToken(stacks[0].jwtSecret, `bench-org-${run}`, 'organizer');
-    const rushed = await inTurn(probed, async ({ stack }) => ({ rush: await rushPhase(stack, organizer) }));
+    const bursted = await inTurn(probed, async ({ stack }) => ({
+      burst: await burstPhase(stack, organizer),
+    }));
+    const rushed = await inTurn(bursted, async ({ stack }) => ({ rush: await rushPhase(stack, organizer) }));
     // One offered rate for every stack, the first rush's: their latencies compare at the same load.
     const sustained = rushed[0].rush.rush.confirmedPerSecond;
     const steadied = await inTurn(rushed, async ({ stack }) => ({
@@ -63,12 +70,12 @@ async function main() {
     const observed = await stacks.find((stack) => stack.observer)?.observer?.observed();
 
     type Sale = (typeof checked)[number];
-    const resultOf = ({ stack, probe, rush, steady, rejects, invariants }: Sale) =>
+    const resultOf = ({ stack, probe, burst, rush, steady, rejects, invariants }: Sale) =>
       flashSaleResult(
         run,
         options.params,
         loadAtStart,
-        { probe, rush, steady, rejects, bareHttp },
+        { probe, burst, rush, steady, rejects, bareHttp },
         invariants,
         {
           setting: stack.observability,

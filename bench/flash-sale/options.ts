@@ -3,7 +3,8 @@
 import { parseArgs } from 'node:util';
 import { type ObservabilitySetting, observabilitySettings } from './observability';
 
-const usage = `usage: npm run bench:flash-sale -- [--seats 200] [--buyers 1000] [--concurrency 50]
+const usage = `usage: npm run bench:flash-sale -- [--seats 2000] [--buyers 10000] [--concurrency 200]
+  [--hot-share 0.8] [--burst-seats 40] [--burst-buyers 200]
   [--payment-rate 20] [--probes 500] [--steady-seconds 15] [--steady-rate N] [--rejects 20000]
   [--reject-concurrency 64] [--persist] [--sqlite-pragma KEY=VALUE]... [--dynamic-config KEY=JSON]...
   [--worker-options JSON] [--temporal-gomaxprocs N] [--log-level warn] [--observability off|on|both]
@@ -20,6 +21,13 @@ function positive(name: string, value: string | undefined): number {
   return number;
 }
 
+function share(name: string, value: string | undefined): number {
+  const number = Number(value);
+  if (!Number.isFinite(number) || number < 0 || number > 1)
+    refuse(`--${name} must be between 0 and 1, got ${value}`);
+  return number;
+}
+
 function observability(value: string | undefined): ObservabilitySetting {
   const setting = observabilitySettings.find((known) => known === value);
   return setting ?? refuse(`--observability must be ${observabilitySettings.join(', ')}, got ${value}`);
@@ -29,9 +37,12 @@ function observability(value: string | undefined): ObservabilitySetting {
 export function parseOptions() {
   const { values: flags } = parseArgs({
     options: {
-      seats: { type: 'string', default: '200' },
-      buyers: { type: 'string', default: '1000' },
-      concurrency: { type: 'string', default: '50' },
+      seats: { type: 'string', default: '2000' },
+      buyers: { type: 'string', default: '10000' },
+      concurrency: { type: 'string', default: '200' },
+      'hot-share': { type: 'string', default: '0.8' },
+      'burst-seats': { type: 'string', default: '40' },
+      'burst-buyers': { type: 'string', default: '200' },
       'payment-rate': { type: 'string', default: '20' },
       probes: { type: 'string', default: '500' },
       'steady-seconds': { type: 'string', default: '15' },
@@ -58,6 +69,10 @@ export function parseOptions() {
     seats: Math.floor(positive('seats', flags.seats)),
     buyers: Math.floor(positive('buyers', flags.buyers)),
     concurrency: Math.floor(positive('concurrency', flags.concurrency)),
+    /** The share of the rush's buyers who all want the front 20% of the seats (the rest: the others). */
+    hotShare: share('hot-share', flags['hot-share']),
+    burstSeats: Math.floor(positive('burst-seats', flags['burst-seats'])),
+    burstBuyers: Math.floor(positive('burst-buyers', flags['burst-buyers'])),
     paymentRate: positive('payment-rate', flags['payment-rate']),
     probes: Math.floor(positive('probes', flags.probes)),
     steadySeconds: positive('steady-seconds', flags['steady-seconds']),

@@ -75,12 +75,17 @@ export async function rushPhase(stack: Stack, organizer: string) {
   const { params, run, http, client } = stack;
   const rushEvent = await createEvent(http, organizer, params.seats, `Flash sale ${run}`);
   const rushSeats = seatIdsOf(params.seats);
+  // --hot-share of the buyers want the front 20% of the seats; the others spread over the rest.
+  const front = Math.max(1, Math.floor(params.seats * 0.2));
+  const hotBuyers = Math.round(params.buyers * params.hotShare);
+  const seatFor = (i: number) =>
+    i < hotBuyers || front === params.seats ? i % front : front + (i % (params.seats - front));
   const buyers = shuffled(
     await Promise.all(
       Array.from({ length: params.buyers }, async (_, i) => ({
         index: i,
         token: await mintToken(stack.jwtSecret, `bench-${run}-${i}`, 'buyer'),
-        seatId: rushSeats[i % params.seats] as string,
+        seatId: rushSeats[seatFor(i)] as string,
       })),
     ),
     0x5eed,
@@ -135,12 +140,19 @@ export async function rushPhase(stack: Stack, organizer: string) {
   );
   const rush = {
     eventId: rushEvent,
+    /** Seats at least one buyer asked for: each must end sold. */
+    seatsWanted: new Set(buyers.map((buyer) => buyer.seatId)).size,
     holdsAnswered,
     holdStatuses: statusCounts(rushHolds.map((h) => (h.status === 409 ? `409 ${h.code}` : h.status))),
     holdRequestsPerSecond: perSecond(holdsAnswered, holdWindow),
     holdsGrantedPerSecond: perSecond(winners.length, holdWindow),
     holdLatencyMs: { all: latency(rushHolds.map((h) => h.ms)), granted: latency(winners.map((h) => h.ms)) },
     holdsRetriedAfter202: rushHolds.filter((h) => h.tries > 1).length,
+    holdsAnswered202: rushHolds.filter((h) => h.firstStatus === 202).length,
+    winners: winners.length,
+    /** Paid with every answer inside the budget: a 200, perhaps after 503s that said when to come back. */
+    winnersConfirmedWithinBudget: rushConfirms.filter((c) => c.status === 200 && c.answered202 === 0).length,
+    confirmsRefusedAtOnce503: rushConfirms.filter((c) => c.firstStatus === 503).length,
     conflictRate: Math.round((conflicts.length / holdsAnswered) * 1000) / 1000,
     workflowsStarted: rushWorkflows,
     rejectedInWorkflow,
@@ -224,7 +236,12 @@ export async function lateBuyers(stack: Stack, eventId: string) {
       mintToken(stack.jwtSecret, `bench-late-${run}-${i}`, 'buyer'),
     ),
   );
-  const seats = seatIdsOf(params.seats);
+  // Seats the rush sold (with --hot-share, some seats nobody wanted stay on sale).
+  const { rows } = await stack.pool.query<{ seat_id: string }>(
+    `select seat_id from seats where event_id = $1 and status = 'sold' order by seat_id`,
+    [eventId],
+  );
+  const seats = rows.map((row) => row.seat_id);
   return {
     eventId,
     /** Requests sent before the timed ones, to warm the server's paths and the client's sockets. */

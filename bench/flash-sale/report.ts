@@ -8,6 +8,7 @@ import {
   markdownTable,
   perSecond,
 } from '../lib/stats';
+import type { burstPhase } from './burst';
 import { type Invariants, invariantTargets } from './invariants';
 import type { Observability, Observed } from './observability';
 import type { Params } from './options';
@@ -15,6 +16,7 @@ import type { bareHttpCeiling, fastRejections, probeFloor, rushPhase, steadyPhas
 
 export interface Phases {
   probe: Awaited<ReturnType<typeof probeFloor>>;
+  burst: Awaited<ReturnType<typeof burstPhase>>;
   rush: Awaited<ReturnType<typeof rushPhase>>;
   steady: Awaited<ReturnType<typeof steadyPhase>>;
   rejects: Awaited<ReturnType<typeof fastRejections>>;
@@ -38,8 +40,17 @@ export function flashSaleResult(
   invariants: Invariants,
   observability: ObservabilityRecord,
 ) {
-  const { probe, steady, rejects, bareHttp } = phases;
+  const { probe, burst, steady, rejects, bareHttp } = phases;
   const { rush, holdWindowMs } = phases.rush;
+  const cpuPerOp = (cpuSeconds: Record<string, number>, count: number) =>
+    Object.keys(cpuSeconds)
+      .filter((name) => !name.includes('machine'))
+      .reduce((sum, name) => sum + cpuMsPerOperation(cpuSeconds, count, name), 0);
+  const cpuPerCheckoutToProbe =
+    Math.round(
+      (cpuPerOp(rush.cpuSeconds, Math.max(rush.winners, 1)) / cpuPerOp(probe.cpuSeconds, probe.workflows)) *
+        100,
+    ) / 100;
   const loadAtEnd = machineLoad();
   return {
     benchmark: 'flash-sale',
@@ -55,6 +66,7 @@ export function flashSaleResult(
     params,
     observability,
     probe,
+    burst,
     rush,
     steady,
     rejects,
@@ -66,6 +78,17 @@ export function flashSaleResult(
         Math.round((perSecond(rush.workflowsStarted, holdWindowMs) / probe.perSecond) * 100) / 100,
       checkoutsToProbe: Math.round((rush.confirmedPerSecond / probe.perSecond) * 100) / 100,
       rejectsToBareHttp: Math.round((rejects.perSecond / bareHttp.perSecond) * 100) / 100,
+      cpuPerCheckoutToProbe,
+    },
+    /** Issue 10's goals, each measured in this run. */
+    goals: {
+      checkoutsToProbeAtLeast06: rush.confirmedPerSecond / probe.perSecond >= 0.6,
+      cpuPerCheckoutToProbeAtMost17: cpuPerCheckoutToProbe <= 1.7,
+      rejectsToBareHttpAtLeast05: rejects.perSecond / bareHttp.perSecond >= 0.5,
+      burstAllDecidedP99Under1s: burst.decidedAtOnce === burst.buyers && burst.latencyMs.p99 < 1000,
+      rushNo202: rush.holdsAnswered202 === 0,
+      rushWinnersHoldP99Under1s: rush.holdLatencyMs.granted.p99 < 1000,
+      rushWinnersConfirmedWithinBudget: rush.winnersConfirmedWithinBudget === rush.winners,
     },
     targets: {
       steadyHoldP99Under200ms: steady.holdLatencyMs.p99 < 200,
@@ -132,11 +155,63 @@ export function report(r: FlashSaleResult, heading = '# Flash sale benchmark'): 
       ? 'Metrics and traces on: both /metrics scraped every second while a phase runs, spans sent to an OTLP receiver.'
       : 'Metrics and traces off (METRICS_ENABLED=false, no OTEL_EXPORTER_OTLP_ENDPOINT).',
     '',
+    "Issue 10's goals, measured in this run:",
+    '',
+    markdownTable(
+      ['measure', 'value', 'goal', 'met'],
+      [
+        [
+          'checkouts/s ÷ probe workflows/s',
+          r.ratios.checkoutsToProbe,
+          '≥ 0.6',
+          ok(r.goals.checkoutsToProbeAtLeast06),
+        ],
+        [
+          'CPU per checkout ÷ CPU per probe workflow',
+          r.ratios.cpuPerCheckoutToProbe,
+          '≤ 1.7',
+          ok(r.goals.cpuPerCheckoutToProbeAtMost17),
+        ],
+        [
+          'rejects/s ÷ bare node:http 409s/s',
+          r.ratios.rejectsToBareHttp,
+          '≥ 0.5',
+          ok(r.goals.rejectsToBareHttpAtLeast05),
+        ],
+        [
+          `${r.burst.buyers} simultaneous holds for ${r.burst.seats} seats: 201 or 409 within the budget, p99 ms`,
+          `${r.burst.decidedAtOnce} of ${r.burst.buyers}, p99 ${r.burst.latencyMs.p99}`,
+          `${r.burst.buyers} of ${r.burst.buyers}, p99 < 1000`,
+          ok(r.goals.burstAllDecidedP99Under1s),
+        ],
+        [
+          `${p.buyers} buyers / ${p.concurrency} in flight / ${p.seats} seats: holds answered 202`,
+          r.rush.holdsAnswered202,
+          '0',
+          ok(r.goals.rushNo202),
+        ],
+        [
+          "same run: winners' hold p99 ms",
+          r.rush.holdLatencyMs.granted.p99,
+          '< 1000',
+          ok(r.goals.rushWinnersHoldP99Under1s),
+        ],
+        [
+          "same run: winners' confirms answered 200 within the budget (no 202; 503 + Retry-After allowed)",
+          `${r.rush.winnersConfirmedWithinBudget} of ${r.rush.winners} (${r.rush.confirmedPerSecond}/s; ${r.rush.confirmsRefusedAtOnce503} first told 503)`,
+          `all, at the payment limit (${p.paymentRate}/s)`,
+          ok(r.goals.rushWinnersConfirmedWithinBudget),
+        ],
+      ],
+    ),
+    '',
     markdownTable(
       ['measure', 'value', 'target'],
       [
         ['probe workflows/s (floor: start + no-op activity + complete)', r.probe.perSecond, ''],
         ['probe latency p50 / p95 / p99 ms', ms(r.probe.latencyMs), ''],
+        [`burst: first answers`, JSON.stringify(r.burst.firstAnswers), ''],
+        ['burst: hold p50 / p95 / p99 ms', ms(r.burst.latencyMs), ''],
         ['rush: hold answers/s (201 + 409)', r.rush.holdRequestsPerSecond, ''],
         ['rush: holds granted/s', r.rush.holdsGrantedPerSecond, ''],
         ['rush: hold p50 / p95 / p99 ms (all answers)', ms(r.rush.holdLatencyMs.all), ''],
