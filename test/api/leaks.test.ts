@@ -106,7 +106,10 @@ describe('what a buyer sees of a reservation', () => {
     // The action is noted as the release starts; the reservation reads RELEASED once the seats are back.
     const read = await vi.waitFor(async () => {
       const answer = await stack.call('GET', `/v1/reservations/${id}`, buyer);
-      expect(answer.body).toMatchObject({ status: 'RELEASED', reason: 'customer support released the seats' });
+      expect(answer.body).toMatchObject({
+        status: 'RELEASED',
+        reason: 'customer support released the seats',
+      });
       return answer;
     });
     expectBuyersOnly(read.body);
