@@ -227,13 +227,16 @@ export function createCheckout({ temporal, config, pool, holds }: CheckoutDeps) 
         request: input.request,
       };
 
-      const start = (held: HeldSeats) =>
-        startHeld({ ...workflowInput, held }, input.summary).catch((error: unknown) => {
-          // A finished reservation (REJECTED_DUPLICATE) is read, so a retried POST gets the same answer.
-          if (error instanceof WorkflowExecutionAlreadyStartedError)
-            return readFinished(reservationId, fingerprint);
-          throw error;
-        });
+      // The workflow's input carries what it needs of the hold, nothing more.
+      const start = ({ seats, amount, currency, heldUntil }: HeldSeats) =>
+        startHeld({ ...workflowInput, held: { seats, amount, currency, heldUntil } }, input.summary).catch(
+          (error: unknown) => {
+            // A finished reservation (REJECTED_DUPLICATE) is read, so a retried POST gets the same answer.
+            if (error instanceof WorkflowExecutionAlreadyStartedError)
+              return readFinished(reservationId, fingerprint);
+            throw error;
+          },
+        );
       const answer = async (): Promise<ReservationView> => {
         const taken = await holds.take(holdInput);
         if (taken.kind === 'new') return start(taken.hold);

@@ -1,6 +1,6 @@
-// Owns the hold a checkout takes before its workflow starts: the seats held in Postgres and the
-// reservation recorded HELD in one transaction, so a buyer's answer never queues behind other
-// workflows' tasks. The workflow started next owns the hold's lifetime (timer, release, payment); until
+// Owns the hold a checkout takes before its workflow starts: the seats held in Postgres (the hold
+// function's own transaction), then the reservation recorded HELD, so a buyer's answer never queues
+// behind other workflows' tasks. The workflow started next owns the hold's lifetime (timer, release, payment); until
 // it runs, the seats' lease (invariant 5) is the backstop. Losing holds start no workflow at all.
 import { type HeldSeats, type ReservationView, terminalStatuses } from '../../workflows/reservation/contract';
 import type { LeaseOptions } from '../inventory/lease';
