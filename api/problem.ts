@@ -35,6 +35,16 @@ const statusByCode: Record<ErrorCode, ContentfulStatusCode> = {
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   RATE_LIMITED: 429,
+  WAITING_ROOM_OFF: 409,
+  SOLD_OUT: 409,
+  TOO_EARLY: 429,
+  // A flagged buyer or address, locked out for a while (Retry-After says how long).
+  LOCKED_OUT: 429,
+  // Forged or expired: 401. Another buyer's, or already used: 403 (see statusOf).
+  INVALID_QUEUE_TOKEN: 401,
+  INVALID_SOLUTION: 422,
+  ADMISSION_REQUIRED: 403,
+  ALREADY_ADMITTED: 409,
   SERVICE_UNAVAILABLE: 503,
   TIMEOUT: 504,
   // Hono's own refusals answer with Hono's status (see app.ts); 400 when there is none more specific.
@@ -97,12 +107,32 @@ export function problem(
   });
 }
 
+/**
+ * A domain error's status: its code's, except a queue token that is genuine but not the caller's to use
+ * (another buyer's, or already consumed), which is forbidden rather than unauthenticated.
+ */
+function statusOf(error: DomainError): ContentfulStatusCode {
+  if (
+    error.code === 'INVALID_QUEUE_TOKEN' &&
+    error.details.reason !== 'forged' &&
+    error.details.reason !== 'expired'
+  )
+    return 403;
+  return statusByCode[error.code];
+}
+
 /** A domain error's problem; a reservation among its details is shown as the principal may see it. */
 export function domainProblem(c: Context<AppEnv>, error: DomainError) {
   // A refusal that says when to come back (rate limit, payments at their limit) says it in the header too.
   const retryAfter = error.details.retryAfterSeconds;
   if (typeof retryAfter === 'number') c.header('Retry-After', String(retryAfter));
-  return problem(c, error.code, error.message, detailsVisibleTo(c.get('principal'), error.details));
+  return problem(
+    c,
+    error.code,
+    error.message,
+    detailsVisibleTo(c.get('principal'), error.details),
+    statusOf(error),
+  );
 }
 
 /** A client's text quoted in a detail, cut short: a 100 KB path or header is not echoed back whole. */

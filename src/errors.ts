@@ -29,6 +29,15 @@ export const errorCodes = [
   'PAYLOAD_TOO_LARGE',
   'UNSUPPORTED_MEDIA_TYPE',
   'RATE_LIMITED',
+  // The waiting room (DESIGN.md, "Flash-sale front door").
+  'WAITING_ROOM_OFF',
+  'SOLD_OUT',
+  'TOO_EARLY',
+  'LOCKED_OUT',
+  'INVALID_QUEUE_TOKEN',
+  'INVALID_SOLUTION',
+  'ADMISSION_REQUIRED',
+  'ALREADY_ADMITTED',
   'SERVICE_UNAVAILABLE',
   'TIMEOUT',
   // Not business rejections: the HTTP layer refused the request, or something broke (logged, not echoed).
