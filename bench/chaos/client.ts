@@ -29,7 +29,7 @@ export class BuyerClient {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<HttpAnswer>((resolve) => {
       timer = setTimeout(
-        () => resolve({ status: 0, body: { code: 'TIMEOUT' }, ms: callTimeoutMs }),
+        () => resolve({ status: 0, body: { code: 'TIMEOUT' }, ms: callTimeoutMs, headers: {} }),
         callTimeoutMs,
       );
     });
@@ -38,6 +38,7 @@ export class BuyerClient {
         (error: unknown): HttpAnswer => ({
           status: 0,
           body: { code: (error as NodeJS.ErrnoException).code ?? 'NETWORK' },
+          headers: {},
           ms: 0,
         }),
       ),

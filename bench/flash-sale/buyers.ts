@@ -45,7 +45,7 @@ export async function attempt(
     return await http.call(...args);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    return { status: 0, body: { code }, ms: performance.now() - started };
+    return { status: 0, body: { code }, ms: performance.now() - started, headers: {} };
   }
 }
 
@@ -61,8 +61,18 @@ function retryDelayMs(answer: HttpAnswer): number {
   return typeof seconds === 'number' ? seconds * 1000 : 100;
 }
 
+/** What a hold asks for: one seat, explicit seats, or best available in a section. */
+export type SeatAsk = string | { seatIds: string[] } | { section: string; quantity: number };
+
 /** One hold as a client makes it: 202 (wait budget spent) and 503 (overloaded) retry with the same key. */
-export async function hold(http: HttpClient, token: string, eventId: string, seatId: string, key: string) {
+export async function hold(
+  http: HttpClient,
+  token: string,
+  eventId: string,
+  ask: SeatAsk,
+  key: string,
+  headers: Record<string, string> = {},
+) {
   const sentAt = performance.now();
   let answer: HttpAnswer | undefined;
   let firstStatus: number | undefined;
@@ -72,8 +82,8 @@ export async function hold(http: HttpClient, token: string, eventId: string, sea
     tries++;
     answer = await attempt(http, 'POST', `/v1/events/${eventId}/reservations`, {
       token,
-      body: { seatIds: [seatId] },
-      headers: { 'idempotency-key': key },
+      body: typeof ask === 'string' ? { seatIds: [ask] } : ask,
+      headers: { 'idempotency-key': key, ...headers },
     });
     firstStatus ??= answer.status;
   }

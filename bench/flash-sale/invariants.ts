@@ -9,7 +9,7 @@ type Steady = Awaited<ReturnType<typeof steadyPhase>>;
 type Rejects = Awaited<ReturnType<typeof fastRejections>>;
 
 /** The seats, tickets and payments of one event, as the database has them. */
-async function eventInvariants(pool: pg.Pool, eventId: string, expectedSold: number) {
+export async function eventInvariants(pool: pg.Pool, eventId: string, expectedSold: number) {
   const one = async (sql: string) => (await pool.query<{ n: number }>(sql, [eventId])).rows[0]?.n ?? 0;
   const { rows } = await pool.query<{ status: string; n: number }>(
     'select status, count(*)::int as n from seats where event_id = $1 group by status',

@@ -29,7 +29,28 @@ import {
   stacksOf,
   startObserver,
 } from './observability';
-import type { Options, Params } from './options';
+import type { Params } from './options';
+
+/** What starting a stack reads of a run's params; each benchmark's own params add to it. */
+export type StackParams = Pick<
+  Params,
+  | 'seats'
+  | 'concurrency'
+  | 'paymentRate'
+  | 'logLevel'
+  | 'observability'
+  | 'workerOptions'
+  | 'sqlitePragmas'
+  | 'dynamicConfig'
+  | 'persistence'
+  | 'temporalGomaxprocs'
+>;
+
+export interface StackOptions<P extends StackParams = Params> {
+  params: P;
+  persist: boolean;
+  profile?: string;
+}
 
 const databaseUrl =
   process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/boxoffice_bench_flash';
@@ -41,10 +62,10 @@ export const log = (line: string) => process.stderr.write(`[flash-sale] ${line}\
 type Cleanup = () => Promise<unknown> | unknown;
 
 /** One stack of the run: its own API and worker, on the Temporal server, gateway and database of them all. */
-export interface Stack {
+export interface Stack<P extends StackParams = Params> {
   /** The run's id and this stack's observability: workflow ids, buyers and events never meet the other's. */
   run: string;
-  params: Params;
+  params: P;
   observability: Observability;
   /** With observability on: scrapes this stack's metrics while a phase runs and counts its spans. */
   observer?: Observer;
@@ -66,9 +87,9 @@ export interface Stack {
 
 export type NonEmpty<T> = [T, ...T[]];
 
-export interface Stacks {
+export interface Stacks<P extends StackParams = Params> {
   /** One per observability setting of the run, off before on. */
-  stacks: NonEmpty<Stack>;
+  stacks: NonEmpty<Stack<P>>;
   stop(): Promise<void>;
 }
 
@@ -87,7 +108,10 @@ export async function inTurn<S extends object, T extends object>(
 }
 
 /** Starts everything and waits until each worker runs a probe and each API answers /healthz. */
-export async function startStacks(options: Options, run: string): Promise<Stacks> {
+export async function startStacks<P extends StackParams>(
+  options: StackOptions<P>,
+  run: string,
+): Promise<Stacks<P>> {
   const { params } = options;
   await checkPostgres(databaseUrl);
   await checkRedis(redisUrl);
@@ -139,7 +163,7 @@ export async function startStacks(options: Options, run: string): Promise<Stacks
     const settings = stacksOf(params.observability);
     const observer = settings.includes('on') ? await startObserver() : undefined;
     if (observer) cleanups.push(() => observer.close());
-    const shared: Shared = {
+    const shared: Shared<P> = {
       run,
       options,
       supervisor,
@@ -155,7 +179,7 @@ export async function startStacks(options: Options, run: string): Promise<Stacks
       settings.map((observability) =>
         startStack(shared, observability, observability === 'on' ? observer : undefined),
       ),
-    )) as NonEmpty<Stack>;
+    )) as NonEmpty<Stack<P>>;
     return { stacks, stop };
   } catch (error) {
     await stop();
@@ -164,9 +188,10 @@ export async function startStacks(options: Options, run: string): Promise<Stacks
 }
 
 /** What every stack of a run shares: the Temporal server, the gateway, the database, the supervisor. */
-interface Shared extends Pick<Stack, 'supervisor' | 'client' | 'pool' | 'fixture' | 'onStop'> {
+interface Shared<P extends StackParams>
+  extends Pick<Stack<P>, 'supervisor' | 'client' | 'pool' | 'fixture' | 'onStop'> {
   run: string;
-  options: Options;
+  options: StackOptions<P>;
   temporalAddress: string;
   temporalPid: number | undefined;
   stripeMockPid: number | undefined;
@@ -175,11 +200,11 @@ interface Shared extends Pick<Stack, 'supervisor' | 'client' | 'pool' | 'fixture
 const jwtSecret = 'bench-flash-sale-secret-0123456789';
 
 /** One stack's worker and API, with metrics and traces off or on; ready once the worker runs a probe. */
-async function startStack(
-  shared: Shared,
+async function startStack<P extends StackParams>(
+  shared: Shared<P>,
   observability: Observability,
   observer: Observer | undefined,
-): Promise<Stack> {
+): Promise<Stack<P>> {
   const { options, supervisor, client } = shared;
   const { params } = options;
   const run = `${shared.run}-${observability}`;
@@ -262,7 +287,7 @@ async function startStack(
 
 /** The shared dev-server setup, plus this run's pragmas and dynamic config when asked for. */
 async function startTemporal(
-  params: Params,
+  params: StackParams,
   dbFilename: string | undefined,
 ): Promise<TestWorkflowEnvironment> {
   if (params.sqlitePragmas.length === 0 && params.dynamicConfig.length === 0) {

@@ -8,6 +8,8 @@ export interface HttpAnswer {
   body: unknown;
   /** Milliseconds from sending the request to the end of the response body. */
   ms: number;
+  /** The response's headers (Retry-After, RateLimit); none when the request failed without an answer. */
+  headers: Record<string, string | string[] | undefined>;
 }
 
 export interface RequestOptions {
@@ -52,7 +54,12 @@ export function createHttpClient(baseUrl: string, maxSockets: number): HttpClien
             } catch {
               body = text;
             }
-            resolve({ status: res.statusCode ?? 0, body, ms: performance.now() - started });
+            resolve({
+              status: res.statusCode ?? 0,
+              body,
+              ms: performance.now() - started,
+              headers: res.headers,
+            });
           });
           res.on('error', reject);
         },

@@ -34,9 +34,14 @@ export async function solves(
   return leadingZeroBits(await sha256(encoder.encode(challenge + solution))) >= difficulty;
 }
 
+/** Hashes between two yields to the event loop, so a long search never freezes a page or a process. */
+const hashesPerSlice = 4096;
+
 /** Finds a solution by counting up: about 2^difficulty hashes. */
 export async function solve(sha256: Sha256, challenge: string, difficulty: number): Promise<string> {
   for (let counter = 0; ; counter++) {
+    if (counter % hashesPerSlice === hashesPerSlice - 1)
+      await new Promise((resolve) => setTimeout(resolve, 0));
     const solution = counter.toString(36);
     if (leadingZeroBits(await sha256(encoder.encode(challenge + solution))) >= difficulty) return solution;
   }

@@ -54,7 +54,7 @@ const queueTokenSeconds = 30 * 60;
 /** Joins before the sale opens spread their first attempts over this many seconds after it opens. */
 const openingSpreadSeconds = 2;
 /** Backoff bounds while the room is open, as a share of tau; and while paused or full. */
-const backoff = { shareOfTau: 0.2, minSeconds: 1, maxSeconds: 10, pausedSeconds: 5, fullSeconds: 1 };
+const backoff = { shareOfTau: 0.2, minSeconds: 1, maxSeconds: 10, pausedSeconds: 5, fullSeconds: 2 };
 /** While the onsale workflow has published nothing yet: a pace that admits the first minute's joiners. */
 const unsteeredTau = 30;
 
@@ -265,7 +265,10 @@ export function createWaitingRoom(deps: WaitingRoomDeps) {
       });
       switch (slot.outcome) {
         case 'full':
-          return waitAgain(backoff.fullSeconds * (0.5 + Math.random()));
+          // Lucky, but no session is free: back soon, though not all at once (a crowd would stampede).
+          return waitAgain(
+            Math.max(backoff.fullSeconds, backoffSeconds(room.phase, room.tau, room.openAtMs, nowMs)),
+          );
         case 'used':
           answered('used');
           throw forbidden('used', 'queueToken has already been spent on an admission');
