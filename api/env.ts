@@ -12,7 +12,7 @@ import type { Stripe } from '../src/platform/stripe';
 import type { AuthVariables } from './auth';
 import type { FastRejection } from './fast-rejection';
 import type { ApiMetrics } from './metrics';
-import type { BuyerRateLimit } from './rate-limit';
+import type { RateLimitVariables } from './rate-limit';
 import type { Payments } from './workflows/payments';
 import type { Refunds } from './workflows/refunds';
 import type { Checkout } from './workflows/reservations';
@@ -36,7 +36,6 @@ export interface AppServices {
   refunds: Refunds;
   payments: Payments;
   fastRejection: FastRejection;
-  rateLimit: BuyerRateLimit;
   metrics: ApiMetrics;
   eventExists(eventId: string): Promise<boolean>;
 }
@@ -44,5 +43,8 @@ export interface AppServices {
 /** Everything a route may be given; each `xxxRoutes(deps)` takes a `Pick` of exactly what it uses. */
 export type RouteDeps = AppDeps & AppServices;
 
-/** What every request's context carries: its logger and id, and the principal once authenticated. */
-export type AppEnv = { Variables: AuthVariables & { log: Logger; requestId: string } };
+/**
+ * What every request's context carries: its logger and id, its class's rate limits, and the principal
+ * once authenticated.
+ */
+export type AppEnv = { Variables: AuthVariables & RateLimitVariables & { log: Logger; requestId: string } };

@@ -38,7 +38,7 @@ function inProgress(id: string, status: 'PENDING' | 'PAYING') {
 }
 
 export function reservationRoutes(
-  deps: Pick<RouteDeps, 'config' | 'checkout' | 'fastRejection' | 'rateLimit' | 'eventExists'>,
+  deps: Pick<RouteDeps, 'config' | 'checkout' | 'fastRejection' | 'eventExists'>,
 ) {
   const app = new OpenAPIHono<AppEnv>();
   const buyer = secured(deps.config.auth, 'buyer');
@@ -72,7 +72,6 @@ export function reservationRoutes(
           404: 'EVENT_NOT_FOUND',
           409: 'SEATS_UNAVAILABLE (with unavailableSeatIds), BUYER_LIMIT_EXCEEDED, SALES_NOT_OPEN',
           422: 'VALIDATION_FAILED, UNKNOWN_SEATS, IDEMPOTENCY_KEY_REUSED',
-          429: 'RATE_LIMITED',
         }),
       },
     }),
@@ -89,7 +88,6 @@ export function reservationRoutes(
             adjacent: body.adjacent ?? false,
           };
 
-      await deps.rateLimit.check(principal.userId);
       // A flash sale's losing requests are answered from the seat map without costing a workflow.
       await deps.fastRejection.check({ eventId, buyerId: principal.userId, idempotencyKey, request });
       if (!(await deps.eventExists(eventId)))
