@@ -95,6 +95,41 @@ describe('OpenAPI', () => {
     expect(webhook?.responses['200']?.headers).toBeUndefined();
   });
 
+  it('documents the cacheable reads: If-None-Match, ETag and Cache-Control, and 304', async () => {
+    const document = (await (await app.request('/openapi.json')).json()) as {
+      paths: Record<
+        string,
+        Record<
+          string,
+          {
+            parameters?: { name: string; in: string }[];
+            responses: Record<string, { headers?: Record<string, unknown>; content?: unknown }>;
+          }
+        >
+      >;
+    };
+    for (const path of [
+      '/v1/events/{eventId}',
+      '/v1/events/{eventId}/seats',
+      '/v1/events/{eventId}/availability',
+    ]) {
+      const read = document.paths[path]?.get;
+      expect(read?.parameters, path).toEqual(
+        expect.arrayContaining([expect.objectContaining({ name: 'if-none-match', in: 'header' })]),
+      );
+      expect(Object.keys(read?.responses['200']?.headers ?? {}), path).toEqual(
+        expect.arrayContaining(['ETag', 'Cache-Control']),
+      );
+      const notModified = read?.responses['304'];
+      expect(notModified, path).toBeDefined();
+      expect(notModified?.content, path).toBeUndefined();
+      expect(Object.keys(notModified?.headers ?? {}), path).toEqual(
+        expect.arrayContaining(['ETag', 'Cache-Control']),
+      );
+    }
+    expect(document.paths['/v1/events']?.get?.responses['304']).toBeUndefined();
+  });
+
   it('serves a docs page', async () => {
     const response = await app.request('/docs');
     expect(response.status).toBe(200);
