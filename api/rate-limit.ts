@@ -7,13 +7,13 @@
 import type { RouteConfig } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
-import { DomainError } from '../src/errors';
 import type { Config, Limit, LimitClass } from '../src/platform/config';
 import type { Logger } from '../src/platform/logger';
 import type { Redis } from '../src/platform/redis';
 import type { Principal } from './auth';
 import { addressSet, createClientAddress, inSet, limitKeyOf } from './client-address';
 import type { ApiMetrics } from './metrics';
+import { problem } from './problem';
 import { problems } from './schemas/problem';
 
 /**
@@ -59,8 +59,11 @@ type Scope = 'ip' | 'buyer';
 interface Policy {
   /** Its name in the RateLimit fields, in `limit` labels of boxoffice_rate_limited_total and in 429s. */
   name: string;
-  /** Counts one request of `key`; answers with its headers, or throws 429 RATE_LIMITED. */
-  check(c: Context, key: string): Promise<void>;
+  /**
+   * Counts one request of `key` and sets its RateLimit fields; the 429 RATE_LIMITED answer when it is over
+   * the quota (answered here, not thrown: the refusal is the hot path of a flood, and needs no stack).
+   */
+  check(c: Context, key: string): Promise<Response | undefined>;
 }
 
 /** A class's two policies, found once per request by the per-IP middleware and kept on the context. */
@@ -129,10 +132,14 @@ export function createRateLimits({ config, redis, log, metrics }: RateLimitDeps)
         try {
           state = await limiter.consume(key);
         } catch (error) {
-          if (!(error instanceof RateLimiterRes)) return failOpen(error);
+          if (!(error instanceof RateLimiterRes)) {
+            failOpen(error);
+            return undefined;
+          }
           metrics.rateLimited.inc(labels);
           const retryAfterSeconds = answer(c, error);
-          throw new DomainError('RATE_LIMITED', `${refusal}; retry in ${retryAfterSeconds} s`, {
+          c.header('Retry-After', String(retryAfterSeconds));
+          return problem(c, 'RATE_LIMITED', `${refusal}; retry in ${retryAfterSeconds} s`, {
             limit: name,
             retryAfterSeconds,
           });
@@ -142,6 +149,7 @@ export function createRateLimits({ config, redis, log, metrics }: RateLimitDeps)
           log.info('Redis answers again: rate limits apply');
         }
         answer(c, state);
+        return undefined;
       },
     };
   }
@@ -171,7 +179,8 @@ export function createRateLimits({ config, redis, log, metrics }: RateLimitDeps)
       c.set('rateLimits', limitsOfClass);
       const address = clientAddress(c);
       if (address === undefined || !inSet(allowlist, address)) {
-        await limitsOfClass.ip.check(c, limitKeyOf(address));
+        const refused = await limitsOfClass.ip.check(c, limitKeyOf(address));
+        if (refused) return refused;
       }
       await next();
     } satisfies MiddlewareHandler<{ Variables: RateLimitVariables }>,
@@ -186,8 +195,8 @@ export function createRateLimits({ config, redis, log, metrics }: RateLimitDeps)
 export const limitByBuyer: MiddlewareHandler<{
   Variables: RateLimitVariables & { principal: Principal };
 }> = async function rateLimitByBuyer(c, next) {
-  const limitsOfClass = c.get('rateLimits');
-  if (limitsOfClass) await limitsOfClass.buyer.check(c, c.get('principal').userId);
+  const refused = await c.get('rateLimits')?.buyer.check(c, c.get('principal').userId);
+  if (refused) return refused;
   await next();
 };
 
