@@ -55,10 +55,11 @@ const confirmSegment = '/confirm';
 
 type Scope = 'ip' | 'buyer';
 
-/** One quota of one class for one scope, e.g. `buyer_holds`: 30 requests per 10 s per buyer. */
+/**
+ * One quota of one class for one scope, e.g. `buyer_holds`: 30 requests per 10 s per buyer, named so in
+ * the RateLimit fields, in the `limit` label of boxoffice_rate_limited_total and in its 429s.
+ */
 interface Policy {
-  /** Its name in the RateLimit fields, in `limit` labels of boxoffice_rate_limited_total and in 429s. */
-  name: string;
   /**
    * Counts one request of `key` and sets its RateLimit fields; the 429 RATE_LIMITED answer when it is over
    * the quota (answered here, not thrown: the refusal is the hot path of a flood, and needs no stack).
@@ -126,7 +127,6 @@ export function createRateLimits({ config, redis, log, metrics }: RateLimitDeps)
     }
 
     return {
-      name,
       async check(c, key) {
         let state: RateLimiterRes;
         try {
