@@ -49,8 +49,16 @@ export function normalizedAddress(text: string): string | undefined {
   if (family === 4) return address;
   if (family !== 6) return undefined;
   address = address.toLowerCase();
-  if (address.startsWith(mappedPrefix) && isIP(address.slice(mappedPrefix.length)) === 4) {
-    return address.slice(mappedPrefix.length);
+  if (address.startsWith(mappedPrefix)) {
+    const mapped = address.slice(mappedPrefix.length);
+    if (isIP(mapped) === 4) return mapped;
+    // The same written in hex (::ffff:7f00:1), as some proxies do.
+    const hex = /^([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(mapped);
+    if (hex) {
+      const high = Number.parseInt(hex[1] ?? '', 16);
+      const low = Number.parseInt(hex[2] ?? '', 16);
+      return `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`;
+    }
   }
   return address;
 }

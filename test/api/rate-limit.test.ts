@@ -4,6 +4,7 @@
 // X-Forwarded-For is believed only from a trusted proxy, and with Redis down the API fails open.
 import { randomInt, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { limitKeyOf, normalizedAddress } from '../../api/client-address';
 import { limitClassOf } from '../../api/rate-limit';
 import { freePort } from '../../src/platform/ports';
 import { createRedis } from '../../src/platform/redis';
@@ -278,5 +279,25 @@ describe('the class of an endpoint', () => {
     ['GET', '/metrics', undefined],
   ])('%s %s is %s', (method, path, limitClass) => {
     expect(limitClassOf(method, path)).toBe(limitClass);
+  });
+});
+
+describe('the key a client address counts under', () => {
+  it.each([
+    ['203.0.113.7', '203.0.113.7'],
+    ['203.0.113.7:4711', '203.0.113.7'],
+    ['::ffff:203.0.113.7', '203.0.113.7'],
+    ['::FFFF:cb00:7107', '203.0.113.7'],
+    ['[2001:db8::1]:443', '2001:db8:0:0::/64'],
+    ['2001:DB8:0:1:aaaa:bbbb:cccc:dddd', '2001:db8:0:1::/64'],
+    ['2001:db8:0:1::', '2001:db8:0:1::/64'],
+    ['1::2:3:4:5:6:7', '1:0:2:3::/64'],
+    ['64:ff9b::192.0.2.1', '64:ff9b:0:0::/64'],
+  ])('%s counts as %s', (address, key) => {
+    expect(limitKeyOf(normalizedAddress(address))).toBe(key);
+  });
+
+  it.each(['', 'localhost', '1.2.3', '[::1', '300.1.1.1', 'x, y'])('%j is not an address', (text) => {
+    expect(normalizedAddress(text)).toBeUndefined();
   });
 });
