@@ -69,10 +69,19 @@ export function cachedRead(c: Context, cacheControl: string, etag: string | unde
   return ifNoneMatchNames(c.req.header('if-none-match'), etag);
 }
 
-/** The If-None-Match request header of a cacheable read, for the OpenAPI document. */
+const entityTag = '(W/)?"[\\x21\\x23-\\x7e]*"';
+// An empty list names nothing, and is allowed (HTTP's list syntax).
+const ifNoneMatchPattern = new RegExp(`^[ \\t]*(\\*|(${entityTag}([ \\t]*,[ \\t]*${entityTag})*)?)[ \\t]*$`);
+
+/**
+ * The If-None-Match request header of a cacheable read: `*` or a list of entity-tags of visible ASCII
+ * (every ETag this API sends is one); anything else is a 422 naming it, not silently no match.
+ */
 export const IfNoneMatchHeaders = z.object({
   'if-none-match': z
     .string()
+    .max(4096, 'must be at most 4096 characters')
+    .regex(ifNoneMatchPattern, 'must be * or a comma-separated list of entity-tags ("..." or W/"...")')
     .optional()
     .openapi({
       param: { name: 'if-none-match', in: 'header' },

@@ -81,11 +81,18 @@ describe('cacheable reads', () => {
       await expectNotModified(path, opaque, etag);
       await expectNotModified(path, `"elsewhere", W/"also,elsewhere" ,${etag}`, etag);
       await expectNotModified(path, '*', etag);
-      for (const other of ['W/"0.0-no"', '"nope"', 'garbage', etag.replace('"', '"x')]) {
+      for (const other of ['W/"0.0-no"', '"nope"', '', etag.replace('"', '"x')]) {
         const fresh = await get(path, other);
         expect(fresh.status, `${path} If-None-Match: ${other}`).toBe(200);
         expect(await fresh.json()).toMatchObject({});
       }
+      // Not an entity-tag list: refused naming the header, rather than read as "no match".
+      const refused = await get(path, 'garbage');
+      expect(refused.status).toBe(422);
+      expect(await refused.json()).toMatchObject({
+        code: 'VALIDATION_FAILED',
+        detail: expect.stringContaining('if-none-match'),
+      });
     }
     expect((await get(paths().seats)).headers.get('cache-control')).toBe(
       'public, max-age=1, stale-while-revalidate=5',
