@@ -8,6 +8,7 @@ import type { Logger } from '../src/platform/logger';
 import type { Redis } from '../src/platform/redis';
 import type { Stripe } from '../src/platform/stripe';
 import { createInventoryActivities } from './inventory';
+import { createOnsaleActivities } from './onsale';
 import { createOrderActivities } from './orders';
 import { createPaymentActivities } from './payments';
 import { createRefundActivities } from './refunds';
@@ -30,6 +31,7 @@ export function createMainQueueActivities(deps: ActivityDeps) {
     ...createOrderActivities({ ...deps, seatMap }),
     ...createRefundActivities({ ...deps, seatMap }),
     ...createWorkflowStatusActivities(),
+    ...createOnsaleActivities(deps),
   };
 }
 

@@ -1,17 +1,21 @@
 // Owns the HTTP application: middleware order, route registration, OpenAPI document and the single
 // place where thrown errors become problem+json responses.
 
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { swaggerUI } from '@hono/swagger-ui';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
+import { createLatencyWindow, reportCheckoutHealth } from '../src/checkout/health';
 import { createCheckoutHolds } from '../src/checkout/hold';
 import { DomainError } from '../src/errors';
 import { getEvent } from '../src/inventory/events';
 import { createSeatMap } from '../src/inventory/seat-map';
 import { isPoolExhausted, type Pool } from '../src/platform/db';
 import { isDependencyDown } from '../src/platform/outage';
+import { createTtlCache } from '../src/platform/ttl-cache';
 import type { AppDeps, AppEnv, RouteDeps } from './env';
 import { createFastRejection } from './fast-rejection';
 import { createApiMetrics, metricsRoutes } from './metrics';
@@ -20,11 +24,14 @@ import { createRateLimits, rateLimitHeaderComponents } from './rate-limit';
 import { eventRoutes } from './routes/events';
 import { healthRoutes } from './routes/health';
 import { orderRoutes } from './routes/orders';
+import { queueRoutes } from './routes/queue';
 import { refundRoutes } from './routes/refunds';
 import { reservationRoutes } from './routes/reservations';
 import { webhookRoutes } from './routes/webhooks';
 import { requestTracing } from './tracing';
 import { validationHook } from './validation';
+import { createApiWaitingRoom } from './waiting-room';
+import { createOnsale } from './workflows/onsale';
 import { createPayments } from './workflows/payments';
 import { createRefunds } from './workflows/refunds';
 import { createCheckout } from './workflows/reservations';
@@ -32,23 +39,12 @@ import { createCheckout } from './workflows/reservations';
 export const maxBodyBytes = 256 * 1024;
 
 /**
- * Whether an event exists. Events are never deleted, so an id once found stays valid for the life of
- * the process; concurrent first requests for one event (a flash sale's opening second) share one lookup.
+ * Events as the routes read them: at most a second old (an organizer's change reaches every process
+ * within it), so a flash sale's crowd costs one Postgres read per event per second; concurrent first
+ * requests for one event share one lookup.
  */
-function createEventExists(pool: Pool): (eventId: string) => Promise<boolean> {
-  const eventLookups = new Map<string, Promise<boolean>>();
-  return function eventExists(eventId) {
-    let lookup = eventLookups.get(eventId);
-    if (!lookup) {
-      lookup = getEvent(pool, eventId).then((event) => event !== undefined);
-      eventLookups.set(eventId, lookup);
-      lookup.then(
-        (found) => found || eventLookups.delete(eventId),
-        () => eventLookups.delete(eventId),
-      );
-    }
-    return lookup;
-  };
+function createEventCache(pool: Pool) {
+  return createTtlCache((eventId) => getEvent(pool, eventId), { ttlMs: 1000, maxEntries: 10_000 });
 }
 
 /** The clients plus the services built once from them, which the routes share. */
@@ -61,21 +57,40 @@ export function createRouteDeps(deps: AppDeps): RouteDeps {
     lease: { graceSeconds: deps.config.holdGraceSeconds },
   });
   const checkout = createCheckout({ ...deps, holds });
+  // The checkout path's health, which the waiting room's controller steers by (src/checkout/health.ts).
+  const holdLatency = createLatencyWindow();
+  const timedHold: typeof checkout.hold = async (...args) => {
+    const started = performance.now();
+    try {
+      return await checkout.hold(...args);
+    } finally {
+      holdLatency.record(performance.now() - started);
+    }
+  };
+  reportCheckoutHealth(deps.redis, `${hostname()}:${process.pid}:${randomUUID()}`, () => ({
+    holdP99Ms: holdLatency.p99(),
+    confirmLoad: checkout.paymentLoad(),
+  }));
   const refunds = createRefunds(deps);
+  const events = createEventCache(deps.pool);
+  const waitingRoom = createApiWaitingRoom({ ...deps, metrics });
+  metrics.roomGauges(() => waitingRoom.recentRooms());
   return {
     ...deps,
     seatMap,
     // Every hold, confirm and refund request is counted and timed by how it ended.
     checkout: {
       ...checkout,
-      hold: metrics.holds(checkout.hold),
+      hold: metrics.holds(timedHold),
       confirm: metrics.confirms(checkout.confirm),
     },
     refunds: { ...refunds, refund: metrics.refundRequests(refunds.refund) },
     payments: createPayments(deps),
     fastRejection: createFastRejection(deps.redis, seatMap, metrics),
     metrics,
-    eventExists: createEventExists(deps.pool),
+    events,
+    waitingRoom,
+    onsale: createOnsale(deps),
   };
 }
 
@@ -114,6 +129,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', healthRoutes(routeDeps));
   app.route('/', metricsRoutes(routeDeps.metrics));
   app.route('/', eventRoutes(routeDeps));
+  app.route('/', queueRoutes(routeDeps));
   app.route('/', reservationRoutes(routeDeps));
   app.route('/', orderRoutes(routeDeps));
   app.route('/', refundRoutes(routeDeps));

@@ -125,3 +125,16 @@ export function limitKeyOf(address: string | undefined): string {
   if (address === undefined) return unknownAddress;
   return address.includes(':') ? ipv6Network64(address) : address;
 }
+
+/** What the per-IP rate limit leaves on the request's context: the client's address, as resolved above. */
+export type ClientAddressVariables = { clientAddress?: string };
+
+/**
+ * What the request's client counts as wherever a client is counted by address (the per-IP limit, the
+ * waiting room's abuse flags): its key by `limitKeyOf`, so a proxy's clients are told apart and an IPv6
+ * client can't step out of its flags within its /64. The rate limiter resolves it once per request;
+ * a route it does not limit (the webhook, the probes) has none, and counts as `unknownAddress`.
+ */
+export function clientAddress(c: Context): string {
+  return limitKeyOf((c.var as ClientAddressVariables).clientAddress);
+}

@@ -2,6 +2,7 @@
 // app builds once from them, and what a request's context carries. Types only: routes import this,
 // never app.ts.
 import type { Client } from '@temporalio/client';
+import type { EventWithSections } from '../src/inventory/events';
 import type { SeatMap } from '../src/inventory/seat-map';
 import type { Config } from '../src/platform/config';
 import type { Pool } from '../src/platform/db';
@@ -9,10 +10,13 @@ import type { Logger } from '../src/platform/logger';
 import type { Registry } from '../src/platform/metrics';
 import type { Redis } from '../src/platform/redis';
 import type { Stripe } from '../src/platform/stripe';
+import type { TtlCache } from '../src/platform/ttl-cache';
 import type { AuthVariables } from './auth';
 import type { FastRejection } from './fast-rejection';
 import type { ApiMetrics } from './metrics';
 import type { RateLimitVariables } from './rate-limit';
+import type { ApiWaitingRoom } from './waiting-room';
+import type { Onsale } from './workflows/onsale';
 import type { Payments } from './workflows/payments';
 import type { Refunds } from './workflows/refunds';
 import type { Checkout } from './workflows/reservations';
@@ -37,7 +41,10 @@ export interface AppServices {
   payments: Payments;
   fastRejection: FastRejection;
   metrics: ApiMetrics;
-  eventExists(eventId: string): Promise<boolean>;
+  /** Events as read from Postgres a second ago at most: settings a hold or a queue step needs. */
+  events: TtlCache<EventWithSections | undefined>;
+  waitingRoom: ApiWaitingRoom;
+  onsale: Onsale;
 }
 
 /** Everything a route may be given; each `xxxRoutes(deps)` takes a `Pick` of exactly what it uses. */

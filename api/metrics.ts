@@ -23,7 +23,7 @@ import type { Settled } from './workflows/budget';
 const checkoutLatencyBuckets = [0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.25, 1.5, 1.8, 2, 3, 5, 10, 20];
 
 /** Where Redis failed and the API carried on without it (fail open: Postgres still guards every seat). */
-export type RedisComponent = 'rate_limit' | 'fast_rejection';
+export type RedisComponent = 'rate_limit' | 'fast_rejection' | 'waiting_room';
 
 export interface ApiMetricsOptions {
   pool: Pool;
@@ -32,6 +32,13 @@ export interface ApiMetricsOptions {
   registry?: Registry;
   /** METRICS_ENABLED; on when absent. */
   config?: Pick<Config, 'metricsEnabled'>;
+}
+
+/** One waiting room's figures at scrape time. */
+export interface RoomGauge {
+  eventId: string;
+  activeSessions: number;
+  tau: number | null;
 }
 
 /** What the routes do with a counter: count. */
@@ -50,6 +57,10 @@ export interface ApiMetrics {
   webhooks: Count<'outcome'>;
   rateLimited: Count<'limit'>;
   redisFailOpen: Count<'component'>;
+  /** Queue joins and admission attempts, by step (join, attempt) and outcome (joined, admitted, waiting, a code). */
+  waitingRoom: Count<'step' | 'outcome'>;
+  /** Serves each open room's active sessions and tau at scrape time, as `read` finds them. */
+  roomGauges(read: () => Promise<RoomGauge[]>): void;
   /** Times every request by its route template (`/v1/reservations/:id`) and status. */
   httpRequests: MiddlewareHandler<AppEnv>;
   /** Counts and times each call by how it ended: `settledAs(view)`, pending, rejected (code) or error. */
@@ -137,8 +148,38 @@ export function createApiMetrics({
       }
     },
   });
-  // The waiting room's joins, admissions, active sessions and tau join this list when it exists, as
-  // boxoffice_waiting_room_* families of the same shape.
+  const waitingRoom = counter(
+    'boxoffice_waiting_room_requests_total',
+    'Waiting-room queue joins and admission attempts, by step (join, attempt) and outcome (joined, admitted, waiting, or the refusal code)',
+    ['step', 'outcome'],
+  );
+  // The rooms' gauges carry the event id: one series per event with an open room, a handful, never per buyer.
+  let readRooms: () => Promise<RoomGauge[]> = async () => [];
+  // The sessions gauge is registered first and its collect sets both, so one scrape reads each room once.
+  const roomSessions: Gauge<'event_id'> = new Gauge<'event_id'>({
+    name: 'boxoffice_waiting_room_active_sessions',
+    help: 'Admitted buyers shopping now, per event with a waiting room this process served recently',
+    labelNames: ['event_id'],
+    registers,
+    async collect() {
+      roomSessions.reset();
+      roomTau.reset();
+      try {
+        for (const room of await readRooms()) {
+          roomSessions.set({ event_id: room.eventId }, room.activeSessions);
+          if (room.tau !== null) roomTau.set({ event_id: room.eventId }, room.tau);
+        }
+      } catch (error) {
+        log.warn({ err: error }, "metrics: could not read the waiting rooms' state");
+      }
+    },
+  });
+  const roomTau = new Gauge<'event_id'>({
+    name: 'boxoffice_waiting_room_tau_seconds',
+    help: "The waiting room's pace as its onsale workflow last set it (smaller admits sooner), per event",
+    labelNames: ['event_id'],
+    registers,
+  });
 
   return {
     enabled: true,
@@ -147,6 +188,10 @@ export function createApiMetrics({
     webhooks,
     rateLimited,
     redisFailOpen,
+    waitingRoom,
+    roomGauges(read) {
+      readRooms = read;
+    },
     httpRequests: http.registerMetrics as MiddlewareHandler<AppEnv>,
     holds: observed(holds, holdDuration),
     confirms: observed(confirms, confirmDuration),
@@ -165,6 +210,8 @@ function metricsOff(registry: Registry): ApiMetrics {
     webhooks: uncounted,
     rateLimited: uncounted,
     redisFailOpen: uncounted,
+    waitingRoom: uncounted,
+    roomGauges: () => {},
     httpRequests: async function untimed(_c, next) {
       await next();
     },

@@ -11,7 +11,13 @@ import type { Config, Limit, LimitClass } from '../src/platform/config';
 import type { Logger } from '../src/platform/logger';
 import type { Redis } from '../src/platform/redis';
 import type { Principal } from './auth';
-import { addressSet, createClientAddress, inSet, limitKeyOf } from './client-address';
+import {
+  addressSet,
+  type ClientAddressVariables,
+  createClientAddress,
+  inSet,
+  limitKeyOf,
+} from './client-address';
 import type { ApiMetrics } from './metrics';
 import { problem } from './problem';
 import { problems } from './schemas/problem';
@@ -73,8 +79,8 @@ export interface ClassLimits {
   buyer: Policy;
 }
 
-/** What the per-buyer check reads from the request's context. */
-export type RateLimitVariables = { rateLimits?: ClassLimits };
+/** What the per-buyer check (and `clientAddress`) reads from the request's context. */
+export type RateLimitVariables = { rateLimits?: ClassLimits } & ClientAddressVariables;
 
 export interface RateLimitDeps {
   config: Pick<Config, 'rateLimits'>;
@@ -178,6 +184,7 @@ export function createRateLimits({ config, redis, log, metrics }: RateLimitDeps)
       const limitsOfClass = classes[limitClass];
       c.set('rateLimits', limitsOfClass);
       const address = clientAddress(c);
+      c.set('clientAddress', address);
       if (address === undefined || !inSet(allowlist, address)) {
         const refused = await limitsOfClass.ip.check(c, limitKeyOf(address));
         if (refused) return refused;
@@ -237,9 +244,14 @@ export function withRateLimitResponses<R extends Responses>(method: string, path
       '$ref' in response ? response : { ...response, headers: { ...response.headers, ...fields } },
     ]),
   );
-  const refused = problems({
-    429: 'RATE_LIMITED: over a rate limit of this endpoint (the problem names it in `limit`)',
-  });
-  documented[429] = { ...refused[429], headers: { 'Retry-After': headerRef('Retry-After'), ...fields } };
+  // A route that refuses with 429 for reasons of its own (the waiting room's TOO_EARLY) keeps its words.
+  const own = responses[429];
+  const refused =
+    own && !('$ref' in own)
+      ? own
+      : problems({
+          429: 'RATE_LIMITED: over a rate limit of this endpoint (the problem names it in `limit`)',
+        })[429];
+  documented[429] = { ...refused, headers: { 'Retry-After': headerRef('Retry-After'), ...fields } };
   return documented as R;
 }

@@ -9,6 +9,8 @@ export const PaymentIntentId = defineSearchAttributeKey('PaymentIntentId', Searc
 export const OrderId = defineSearchAttributeKey('OrderId', SearchAttributeType.KEYWORD);
 export const SeatCount = defineSearchAttributeKey('SeatCount', SearchAttributeType.INT);
 export const HoldExpiresAt = defineSearchAttributeKey('HoldExpiresAt', SearchAttributeType.DATETIME);
+/** An event's onsale workflow: SCHEDULED, OPEN, PAUSED, SOLD_OUT or CLOSED (src/waiting-room/room-state.ts). */
+export const OnsaleStatus = defineSearchAttributeKey('OnsaleStatus', SearchAttributeType.KEYWORD);
 
 export const searchAttributeKeys = [
   EventId,
@@ -18,4 +20,5 @@ export const searchAttributeKeys = [
   OrderId,
   SeatCount,
   HoldExpiresAt,
+  OnsaleStatus,
 ];

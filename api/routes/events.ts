@@ -2,7 +2,7 @@
 // and its per-section availability, the last three cacheable (ETag, Cache-Control, 304: api/cache.ts).
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { DomainError } from '../../src/errors';
-import { createEvent, getEvent, listEvents } from '../../src/inventory/events';
+import { createEvent, getEvent, listEvents, updateEvent } from '../../src/inventory/events';
 import { secured } from '../auth';
 import {
   cacheableResponses,
@@ -20,6 +20,7 @@ import {
   EventIdParams,
   EventListQuery,
   EventListSchema,
+  EventPatchSchema,
   EventSchema,
   SeatMapQuery,
   SeatMapSchema,
@@ -38,7 +39,7 @@ function found<T>(eventId: string, value: T | null | undefined): T {
   return value;
 }
 
-export function eventRoutes(deps: Pick<RouteDeps, 'config' | 'pool' | 'seatMap'>) {
+export function eventRoutes(deps: Pick<RouteDeps, 'config' | 'pool' | 'seatMap' | 'events' | 'onsale'>) {
   const app = new OpenAPIHono<AppEnv>();
   const organizer = secured(deps.config.auth, 'organizer');
 
@@ -62,8 +63,51 @@ export function eventRoutes(deps: Pick<RouteDeps, 'config' | 'pool' | 'seatMap'>
       const event = await createEvent(deps.pool, { ...body, createdBy: c.get('principal').userId });
       // Browsing starts from a warm map; without Redis the map fills on its first read instead.
       await deps.seatMap.fill(event.id);
+      // A waiting room's onsale workflow starts with its event: it opens the room at salesOpenAt.
+      await deps.onsale.apply(event);
       c.header('Location', `/v1/events/${event.id}`);
       return c.json(event, 201);
+    },
+  );
+
+  app.openapi(
+    route('patch', '/v1/events/{eventId}', {
+      summary:
+        "Change an event's settings: name, sale opening, hold, buyer limit, waiting room (its organizer)",
+      description:
+        'Only the fields given change. Enabling a waiting room starts its onsale workflow, which opens the ' +
+        'room at `salesOpenAt`; switching it off or removing it (`null`) closes the room.',
+      ...organizer,
+      request: { params: EventIdParams, body: jsonBody(EventPatchSchema) },
+      responses: {
+        200: json(EventSchema, 'the event as changed'),
+        ...problems({
+          401: 'missing or invalid bearer token',
+          403: 'not an organizer',
+          404: "EVENT_NOT_FOUND (also another organizer's event)",
+          422: 'VALIDATION_FAILED: the body names what is wrong',
+        }),
+      },
+    }),
+    async (c) => {
+      const { eventId } = c.req.valid('param');
+      const changes = c.req.valid('json');
+      const organizerId = c.get('principal').userId;
+      const before = await getEvent(deps.pool, eventId);
+      // Another organizer's event is as absent as a missing one: nobody learns which ids exist.
+      if (!before || before.createdBy !== organizerId) found(eventId, undefined);
+      const salesOpenAt = changes.salesOpenAt === undefined ? before?.salesOpenAt : changes.salesOpenAt;
+      if (before && salesOpenAt && Date.parse(salesOpenAt) >= Date.parse(before.startsAt)) {
+        throw new DomainError('VALIDATION_FAILED', 'salesOpenAt must be before the event starts', {
+          errors: [{ path: 'salesOpenAt', message: `must be before startsAt (${before.startsAt})` }],
+        });
+      }
+      const event = found(eventId, await updateEvent(deps.pool, eventId, organizerId, changes));
+      deps.events.forget(eventId);
+      if (changes.waitingRoom !== undefined || changes.salesOpenAt !== undefined) {
+        await deps.onsale.apply(event, before);
+      }
+      return c.json(event, 200);
     },
   );
 

@@ -4,11 +4,13 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { DomainError } from '../../src/errors';
 import type { SeatRequest } from '../../workflows/reservation/contract';
 import { type Principal, secured } from '../auth';
+import { clientAddress } from '../client-address';
 import type { AppEnv, RouteDeps } from '../env';
 import { reservationViewFor } from '../reservation-views';
 import { EventIdParams } from '../schemas/events';
 import { json, jsonBody } from '../schemas/http';
 import { problems } from '../schemas/problem';
+import { AdmissionTokenHeaders } from '../schemas/queue';
 import {
   ConfirmAcceptedSchema,
   ConfirmSchema,
@@ -38,7 +40,7 @@ function inProgress(id: string, status: 'PENDING' | 'PAYING') {
 }
 
 export function reservationRoutes(
-  deps: Pick<RouteDeps, 'config' | 'checkout' | 'fastRejection' | 'eventExists'>,
+  deps: Pick<RouteDeps, 'config' | 'checkout' | 'fastRejection' | 'events' | 'waitingRoom'>,
 ) {
   const app = new OpenAPIHono<AppEnv>();
   const buyer = secured(deps.config.auth, 'buyer');
@@ -60,7 +62,7 @@ export function reservationRoutes(
       ...buyer,
       request: {
         params: EventIdParams,
-        headers: IdempotencyHeaders,
+        headers: IdempotencyHeaders.extend(AdmissionTokenHeaders.shape),
         body: jsonBody(ReservationCreateSchema),
       },
       responses: {
@@ -69,6 +71,7 @@ export function reservationRoutes(
           'still holding after the wait budget; retry with the same key or poll the Location',
         ),
         ...problems({
+          403: 'ADMISSION_REQUIRED: the event sells through its waiting room; send its Admission-Token',
           404: 'EVENT_NOT_FOUND',
           409: 'SEATS_UNAVAILABLE (with unavailableSeatIds), BUYER_LIMIT_EXCEEDED, SALES_NOT_OPEN',
           422: 'VALIDATION_FAILED, UNKNOWN_SEATS, IDEMPOTENCY_KEY_REUSED',
@@ -78,7 +81,8 @@ export function reservationRoutes(
     async (c) => {
       const principal = c.get('principal');
       const { eventId } = c.req.valid('param');
-      const idempotencyKey = c.req.valid('header')['idempotency-key'];
+      const headers = c.req.valid('header');
+      const idempotencyKey = headers['idempotency-key'];
       const body = c.req.valid('json');
       const request: SeatRequest = body.seatIds
         ? { seatIds: body.seatIds }
@@ -88,10 +92,16 @@ export function reservationRoutes(
             adjacent: body.adjacent ?? false,
           };
 
+      const event = await deps.events.get(eventId);
+      if (!event) throw new DomainError('EVENT_NOT_FOUND', `event ${eventId} does not exist`);
+      // While the event's waiting room is enabled, only an admitted buyer's session may hold.
+      const admission = await deps.waitingRoom.admitHold(
+        event,
+        { buyerId: principal.userId, ip: clientAddress(c) },
+        headers['admission-token'],
+      );
       // A flash sale's losing requests are answered from the seat map without costing a workflow.
       await deps.fastRejection.check({ eventId, buyerId: principal.userId, idempotencyKey, request });
-      if (!(await deps.eventExists(eventId)))
-        throw new DomainError('EVENT_NOT_FOUND', `event ${eventId} does not exist`);
 
       const seatsText =
         'seatIds' in request ? request.seatIds.join(', ') : `${request.quantity} in ${request.section}`;
@@ -103,6 +113,7 @@ export function reservationRoutes(
         summary: `${principal.userId} · ${eventId} · ${seatsText}`,
       });
       c.header('Location', `/v1/reservations/${outcome.reservationId}`);
+      await admission?.held(outcome.reservationId);
       if (!outcome.settled) return c.json(inProgress(outcome.reservationId, 'PENDING'), 202);
       return c.json(reservationViewFor(principal, outcome.value), 201);
     },

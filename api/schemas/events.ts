@@ -13,7 +13,42 @@ export const eventLimits = {
   minHoldSeconds: 5,
   maxHoldSeconds: 3600,
   maxSeatsPerBuyer: 50,
+  maxActiveSessions: 100_000,
+  minSessionSeconds: 60,
+  maxSessionSeconds: 3600,
+  // 2^24 hashes is about a second of a phone's CPU: more would shut out the slowest buyers.
+  maxPowDifficulty: 24,
 } as const;
+
+export const WaitingRoomSchema = z
+  .object({
+    enabled: z.boolean(),
+    maxActiveSessions: z
+      .number()
+      .int()
+      .min(1)
+      .max(eventLimits.maxActiveSessions)
+      .openapi({
+        description:
+          'At most this many admitted buyers shop at once. Size it to what the checkout serves well: about ' +
+          'the payment limit (per second) times how long a buyer takes from admission to payment.',
+        example: 200,
+      }),
+    sessionSeconds: z
+      .number()
+      .int()
+      .min(eventLimits.minSessionSeconds)
+      .max(eventLimits.maxSessionSeconds)
+      .default(600)
+      .openapi({ description: 'How long an admission lasts; its slot frees sooner when the checkout ends.' }),
+    powDifficulty: z.number().int().min(0).max(eventLimits.maxPowDifficulty).default(14).openapi({
+      description: 'Leading zero bits of the SHA-256 proof of work asked of each admission attempt.',
+    }),
+  })
+  .strict()
+  .openapi('WaitingRoom', {
+    description: 'A waiting room in front of the checkout (DESIGN.md, "Flash-sale front door").',
+  });
 
 const currencies = new Set(Intl.supportedValuesOf('currency'));
 
@@ -69,6 +104,18 @@ const SectionSchema = z
   .superRefine((section, ctx) => flagRepeatedIds(ctx, section.rows, 'rows', 'row'))
   .openapi('EventSection');
 
+const holdSeconds = z
+  .number()
+  .int()
+  .min(eventLimits.minHoldSeconds)
+  .max(eventLimits.maxHoldSeconds)
+  .openapi({ description: 'How long a hold lasts before its seats are released.' });
+const maxSeatsPerBuyer = z.number().int().min(1).max(eventLimits.maxSeatsPerBuyer);
+const salesOpenAt = z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time with a time zone' });
+const refundReleasesSeats = z
+  .boolean()
+  .openapi({ description: 'Event policy: whether a full refund puts the seats back on sale.' });
+
 export const EventCreateSchema = z
   .object({
     name: text(200),
@@ -79,18 +126,13 @@ export const EventCreateSchema = z
       .regex(/^[A-Z]{3}$/, 'must be three upper-case letters')
       .refine((code) => currencies.has(code), 'is not an ISO 4217 currency')
       .openapi({ example: 'EUR' }),
-    holdSeconds: z
-      .number()
-      .int()
-      .min(eventLimits.minHoldSeconds)
-      .max(eventLimits.maxHoldSeconds)
-      .default(600)
-      .openapi({ description: 'How long a hold lasts before its seats are released.' }),
-    maxSeatsPerBuyer: z.number().int().min(1).max(eventLimits.maxSeatsPerBuyer).default(10),
-    salesOpenAt: z.iso
-      .datetime({ offset: true, error: 'must be an ISO 8601 date-time with a time zone' })
+    holdSeconds: holdSeconds.default(600),
+    maxSeatsPerBuyer: maxSeatsPerBuyer.default(10),
+    salesOpenAt: salesOpenAt
       .optional()
       .openapi({ description: 'Holds are refused before this time; absent: open now.' }),
+    refundReleasesSeats: refundReleasesSeats.default(true),
+    waitingRoom: WaitingRoomSchema.optional(),
     sections: z.array(SectionSchema).min(1).max(eventLimits.maxSections),
   })
   .strict()
@@ -126,6 +168,29 @@ export const EventCreateSchema = z
     },
   });
 
+export const EventPatchSchema = z
+  .object({
+    name: text(200).optional(),
+    salesOpenAt: salesOpenAt
+      .nullable()
+      .optional()
+      .openapi({ description: 'Holds are refused before this time; null: open now.' }),
+    holdSeconds: holdSeconds.optional(),
+    maxSeatsPerBuyer: maxSeatsPerBuyer.optional(),
+    waitingRoom: WaitingRoomSchema.nullable()
+      .optional()
+      .openapi({ description: 'The waiting room; null removes it.' }),
+    refundReleasesSeats: refundReleasesSeats.optional(),
+  })
+  .strict()
+  .refine((changes) => Object.keys(changes).length > 0, 'name at least one field to change')
+  .openapi('EventPatch', {
+    description: 'The fields to change; absent fields stay as they are.',
+    example: {
+      waitingRoom: { enabled: true, maxActiveSessions: 200, sessionSeconds: 600, powDifficulty: 14 },
+    },
+  });
+
 const eventFields = {
   id: z.string().openapi({ example: 'evt_3f9a1c0b2d4e5f60718a' }),
   name: z.string(),
@@ -135,9 +200,12 @@ const eventFields = {
   holdSeconds: z.number().int(),
   maxSeatsPerBuyer: z.number().int(),
   salesOpenAt: z.string().nullable(),
+  refundReleasesSeats: z.boolean(),
+  waitingRoom: WaitingRoomSchema.nullable(),
   totalSeats: z.number().int(),
   createdBy: z.string(),
   createdAt: z.string(),
+  updatedAt: z.string(),
 };
 
 export const EventSummarySchema = z.object(eventFields).openapi('EventSummary');

@@ -272,6 +272,9 @@ export function createCheckout({ temporal, config, pool, holds }: CheckoutDeps) 
       return withinBudget(confirmed, config.apiWaitMs);
     },
 
+    /** Confirms in flight over what payments serve within the wait budget (the checkout's health). */
+    paymentLoad: () => admission.inFlight() / admission.capacity,
+
     /** Gives the seats back; cancelling a cancelled or expired reservation again is fine. */
     async cancel(reservationId: string): Promise<Settled<ReservationView>> {
       const cancelled = handleOf(reservationId)

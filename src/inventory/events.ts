@@ -18,6 +18,18 @@ export interface NewSection {
   rows: NewRow[];
 }
 
+/**
+ * An event's waiting room (DESIGN.md, "Flash-sale front door"): while enabled, buyers queue and a hold
+ * needs an admission; at most `maxActiveSessions` admitted buyers shop at once, each for `sessionSeconds`.
+ */
+export interface WaitingRoomSettings {
+  enabled: boolean;
+  maxActiveSessions: number;
+  sessionSeconds: number;
+  /** Leading zero bits of the proof of work asked of every admission attempt (flagged buyers: more). */
+  powDifficulty: number;
+}
+
 /** What an organizer sets for an event, as given and as read back. */
 interface EventSettings {
   name: string;
@@ -30,7 +42,19 @@ interface EventSettings {
 
 export interface NewEvent extends EventSettings {
   salesOpenAt?: string;
+  refundReleasesSeats?: boolean;
+  waitingRoom?: WaitingRoomSettings;
   sections: NewSection[];
+}
+
+/** What PATCH /v1/events/{eventId} may change; absent fields stay as they are. */
+export interface EventChanges {
+  name?: string;
+  salesOpenAt?: string | null;
+  holdSeconds?: number;
+  maxSeatsPerBuyer?: number;
+  waitingRoom?: WaitingRoomSettings | null;
+  refundReleasesSeats?: boolean;
 }
 
 export interface EventSection {
@@ -44,9 +68,12 @@ export interface EventSection {
 export interface EventRecord extends EventSettings {
   id: string;
   salesOpenAt: string | null;
+  refundReleasesSeats: boolean;
+  waitingRoom: WaitingRoomSettings | null;
   totalSeats: number;
   createdBy: string;
   createdAt: string;
+  updatedAt: string;
 }
 
 export interface EventWithSections extends EventRecord {
@@ -62,13 +89,16 @@ interface EventRow {
   hold_seconds: number;
   max_seats_per_buyer: number;
   sales_open_at: Date | null;
+  refund_releases_seats: boolean;
+  waiting_room: WaitingRoomSettings | null;
   total_seats: number;
   created_by: string;
   created_at: Date;
+  updated_at: Date;
 }
 
 const eventColumns = `id, name, venue, starts_at, currency, hold_seconds, max_seats_per_buyer, sales_open_at,
-  total_seats, created_by, created_at`;
+  refund_releases_seats, waiting_room, total_seats, created_by, created_at, updated_at`;
 
 function toEvent(row: EventRow): EventRecord {
   return {
@@ -80,9 +110,12 @@ function toEvent(row: EventRow): EventRecord {
     holdSeconds: row.hold_seconds,
     maxSeatsPerBuyer: row.max_seats_per_buyer,
     salesOpenAt: row.sales_open_at ? row.sales_open_at.toISOString() : null,
+    refundReleasesSeats: row.refund_releases_seats,
+    waitingRoom: row.waiting_room,
     totalSeats: row.total_seats,
     createdBy: row.created_by,
     createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
   };
 }
 
@@ -144,8 +177,8 @@ export async function createEvent(
   return withTransaction(pool, async (client: PoolClient) => {
     const event = await client.query<EventRow>(
       `insert into events (id, name, venue, starts_at, currency, hold_seconds, max_seats_per_buyer,
-                           sales_open_at, total_seats, created_by)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                           sales_open_at, total_seats, created_by, refund_releases_seats, waiting_room)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
        returning ${eventColumns}`,
       [
         id,
@@ -158,6 +191,8 @@ export async function createEvent(
         input.salesOpenAt ?? null,
         totalSeats,
         input.createdBy,
+        input.refundReleasesSeats ?? true,
+        input.waitingRoom ? JSON.stringify(input.waitingRoom) : null,
       ],
     );
     await client.query(
@@ -239,6 +274,44 @@ export async function getEvent(q: Queryable, eventId: string): Promise<EventWith
       rows: section.row_layout,
     })),
   };
+}
+
+/**
+ * Applies an organizer's changes to their own event and returns it, or undefined when `organizerId`
+ * created no event `eventId` (another organizer's event is as absent as a missing one).
+ */
+export async function updateEvent(
+  pool: Pool,
+  eventId: string,
+  organizerId: string,
+  changes: EventChanges,
+): Promise<EventWithSections | undefined> {
+  const has = (field: keyof EventChanges) => changes[field] !== undefined;
+  const { rowCount } = await pool.query(
+    `update events
+        set name = case when $3 then $4 else name end,
+            sales_open_at = case when $5 then $6::timestamptz else sales_open_at end,
+            hold_seconds = coalesce($7, hold_seconds),
+            max_seats_per_buyer = coalesce($8, max_seats_per_buyer),
+            waiting_room = case when $9 then $10::jsonb else waiting_room end,
+            refund_releases_seats = coalesce($11, refund_releases_seats),
+            updated_at = now()
+      where id = $1 and created_by = $2`,
+    [
+      eventId,
+      organizerId,
+      has('name'),
+      changes.name ?? null,
+      has('salesOpenAt'),
+      changes.salesOpenAt ?? null,
+      changes.holdSeconds ?? null,
+      changes.maxSeatsPerBuyer ?? null,
+      has('waitingRoom'),
+      changes.waitingRoom ? JSON.stringify(changes.waitingRoom) : null,
+      changes.refundReleasesSeats ?? null,
+    ],
+  );
+  return rowCount ? getEvent(pool, eventId) : undefined;
 }
 
 /** Events, newest first, a page at a time; `after` is the id of the last event of the previous page. */

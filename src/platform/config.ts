@@ -18,6 +18,9 @@
 //   STRIPE_SECRET_KEY            required; sk_test_... or sk_live_...
 //   STRIPE_API_URL               (optional) override of Stripe's API base URL (stripe-mock, fault fixture)
 //   STRIPE_WEBHOOK_SECRET        (optional) whsec_... to verify webhooks; webhooks are refused without it
+//   WAITING_ROOM_KEYS            kid:secret[,kid:secret...]; signs queue and admission tokens (first signs, all
+//                                verify: rotate by putting the new key first); secrets >= 16 chars (dev default)
+//   WAITING_ROOM_SAMPLE_RATE     0.1; share of queue joins and admission attempts recorded for later analysis
 //   PAYMENT_RATE_LIMIT_PER_SECOND  20; global cap on payment activities, below Stripe's account limit
 //   PAYMENT_WINDOW_SECONDS       300; how long a confirm may keep the seats held while paying
 //   PAYMENT_ATTEMPT_TIMEOUT_SECONDS 30; workflow timer around one payment attempt
@@ -160,7 +163,34 @@ export const devSecrets = {
   AUTH_JWT_SECRET: 'dev-secret-change-me-please',
   TICKET_SIGNING_SECRET: 'dev-ticket-secret-change-me-please',
   STRIPE_WEBHOOK_SECRET: 'whsec_boxoffice_dev',
+  WAITING_ROOM_KEYS: 'dev:dev-waiting-room-secret-change-me',
 } as const;
+
+/** `kid:secret,kid:secret`: ids unique and free of `.`, since a token is `kid.payload.signature`. */
+const waitingRoomKeys = z.string().transform((value, ctx) => {
+  const keys = value.split(',').map((entry) => {
+    const at = entry.indexOf(':');
+    return { id: entry.slice(0, at).trim(), secret: entry.slice(at + 1) };
+  });
+  for (const key of keys) {
+    if (!/^[A-Za-z0-9_-]{1,32}$/.test(key.id)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'each key must be kid:secret with a kid of 1-32 letters, digits, _ or -',
+      });
+      return z.NEVER;
+    }
+    if (key.secret.length < 16) {
+      ctx.addIssue({ code: 'custom', message: `the secret of key ${key.id} must be at least 16 characters` });
+      return z.NEVER;
+    }
+  }
+  if (new Set(keys.map((key) => key.id)).size !== keys.length) {
+    ctx.addIssue({ code: 'custom', message: 'key ids must be unique' });
+    return z.NEVER;
+  }
+  return keys;
+});
 
 /** How long past its lease a held seat stays off sale when no workflow releases it (HOLD_GRACE_SECONDS). */
 export const defaultHoldGraceSeconds = 120;
@@ -194,6 +224,8 @@ const envSchema = z.object({
     .regex(/^(sk|rk)_(test|live)_\w+$/, 'must look like sk_test_... or sk_live_...'),
   STRIPE_API_URL: urlWithProtocol(['http:', 'https:']).optional(),
   STRIPE_WEBHOOK_SECRET: z.string().min(1).optional(),
+  WAITING_ROOM_KEYS: waitingRoomKeys.prefault(devSecrets.WAITING_ROOM_KEYS),
+  WAITING_ROOM_SAMPLE_RATE: z.coerce.number().min(0).max(1).default(0.1),
   PAYMENT_RATE_LIMIT_PER_SECOND: z.coerce.number().positive().default(20),
   PAYMENT_WINDOW_SECONDS: positiveInt(300),
   PAYMENT_ATTEMPT_TIMEOUT_SECONDS: positiveInt(30),
@@ -243,6 +275,12 @@ export interface Config {
   /** Signs ticket codes; never the bearer-token secret, so neither key can stand in for the other. */
   ticketSigningSecret: string;
   stripe: { secretKey: string; apiUrl?: string; webhookSecret?: string };
+  waitingRoom: {
+    /** Signs queue and admission tokens: the first key signs, every key verifies. */
+    keys: { id: string; secret: string }[];
+    /** Share of joins and attempts kept as samples for abuse analysis. */
+    sampleRate: number;
+  };
   payments: {
     rateLimitPerSecond: number;
     windowSeconds: number;
@@ -321,10 +359,10 @@ function devSecretProblems(env: Record<string, string | undefined>): string[] {
     .map(
       ([name]) => `${name} is the public development value, refused with ${why}: set a secret of your own`,
     );
-  if (env.TICKET_SIGNING_SECRET === undefined) {
-    problems.push(
-      `TICKET_SIGNING_SECRET is required with ${why} (its default is the public development value)`,
-    );
+  for (const name of ['TICKET_SIGNING_SECRET', 'WAITING_ROOM_KEYS']) {
+    if (env[name] === undefined) {
+      problems.push(`${name} is required with ${why} (its default is the public development value)`);
+    }
   }
   return problems;
 }
@@ -363,6 +401,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       secretKey: e.STRIPE_SECRET_KEY,
       apiUrl: e.STRIPE_API_URL,
       webhookSecret: e.STRIPE_WEBHOOK_SECRET,
+    },
+    waitingRoom: {
+      keys: e.WAITING_ROOM_KEYS,
+      sampleRate: e.WAITING_ROOM_SAMPLE_RATE,
     },
     payments: {
       rateLimitPerSecond: e.PAYMENT_RATE_LIMIT_PER_SECOND,

@@ -1,7 +1,7 @@
 // The event, its seat map and its availability are cacheable (api/cache.ts): Cache-Control a CDN can use,
 // an ETag that is the seat map's version (the event's: a digest of what it says), and 304 with no body
 // for an If-None-Match that names it. The ETag moves when a hold (the API's write) or a release (the
-// worker's activity) changes a seat, and when an organizer's edit changes the event, never otherwise.
+// worker's activity) changes a seat, and when an organizer's edit (PATCH) changes the event, never otherwise.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createInventoryActivities } from '../../activities/inventory';
@@ -142,7 +142,12 @@ describe('cacheable reads', () => {
   it("moves the event's ETag when its organizer edits it", async () => {
     const { event } = paths();
     const before = await etagOf(event);
-    await stores.pool.query('update events set name = $2 where id = $1', [eventId, 'Cacheable, renamed']);
+    const patched = await app.request(event, {
+      method: 'PATCH',
+      headers: { authorization: await bearer('org-cache', 'organizer'), 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Cacheable, renamed' }),
+    });
+    expect(patched.status).toBe(200);
     const edited = await get(event, before);
     expect(edited.status).toBe(200);
     expect(await edited.json()).toMatchObject({ name: 'Cacheable, renamed' });

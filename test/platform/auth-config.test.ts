@@ -6,6 +6,7 @@ import { ConfigError, devSecrets, loadConfig } from '../../src/platform/config';
 const own = {
   AUTH_JWT_SECRET: 'an-own-secret-of-32-characters!!',
   TICKET_SIGNING_SECRET: 'an-own-ticket-key-of-32-chars!!!',
+  WAITING_ROOM_KEYS: 'k1:an-own-waiting-room-key-32-chars',
   STRIPE_SECRET_KEY: 'sk_test_123',
 };
 const jwks = {
@@ -64,6 +65,7 @@ describe('the public development values', () => {
     AUTH_JWT_SECRET: devSecrets.AUTH_JWT_SECRET,
     TICKET_SIGNING_SECRET: devSecrets.TICKET_SIGNING_SECRET,
     STRIPE_WEBHOOK_SECRET: devSecrets.STRIPE_WEBHOOK_SECRET,
+    WAITING_ROOM_KEYS: devSecrets.WAITING_ROOM_KEYS,
     STRIPE_SECRET_KEY: 'sk_test_boxoffice',
   };
 
@@ -83,17 +85,25 @@ describe('the public development values', () => {
   ])('are refused at start with %s, each named in one line', (why, strict) => {
     const message = refusal({ ...dev, ...strict });
     expect(message).not.toContain('\n');
-    for (const name of ['AUTH_JWT_SECRET', 'TICKET_SIGNING_SECRET', 'STRIPE_WEBHOOK_SECRET']) {
+    for (const name of [
+      'AUTH_JWT_SECRET',
+      'TICKET_SIGNING_SECRET',
+      'STRIPE_WEBHOOK_SECRET',
+      'WAITING_ROOM_KEYS',
+    ]) {
       expect(message).toContain(`${name} is the public development value, refused with ${why}`);
     }
   });
 
-  it('refuse production without a ticket key of its own, since the default is the development one', () => {
-    const { TICKET_SIGNING_SECRET: _, ...defaultTicketKey } = own;
-    expect(refusal({ ...defaultTicketKey, NODE_ENV: 'production' })).toContain(
-      'TICKET_SIGNING_SECRET is required with NODE_ENV=production',
-    );
-  });
+  it.each(['TICKET_SIGNING_SECRET', 'WAITING_ROOM_KEYS'] as const)(
+    'refuse production without %s of its own, since the default is the development one',
+    (name) => {
+      const { [name]: _, ...defaulted } = own;
+      expect(refusal({ ...defaulted, NODE_ENV: 'production' })).toContain(
+        `${name} is required with NODE_ENV=production`,
+      );
+    },
+  );
 
   it('leave secrets of your own alone in production', () => {
     const config = loadConfig({ ...own, NODE_ENV: 'production', STRIPE_WEBHOOK_SECRET: 'whsec_own' });

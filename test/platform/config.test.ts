@@ -80,6 +80,7 @@ describe('loadConfig', () => {
       NODE_ENV: 'production',
       AUTH_JWT_SECRET: 'a-production-secret-of-sorts',
       TICKET_SIGNING_SECRET: 'a-ticket-secret-of-sorts',
+      WAITING_ROOM_KEYS: 'k1:a-waiting-room-secret-of-sorts',
     };
     expect(loadConfig(production).rateLimits.ipAllowlist).toEqual([]);
     const listed = loadConfig({

@@ -74,6 +74,7 @@ const appServices = ['worker', 'api'];
 const hostSecrets = {
   AUTH_JWT_SECRET: 'a-host-secret-of-32-characters!!',
   TICKET_SIGNING_SECRET: 'a-host-ticket-key-of-32-chars!!!',
+  WAITING_ROOM_KEYS: 'host:a-host-waiting-room-key-32-chars',
 };
 
 describe('docker-compose.yml', () => {

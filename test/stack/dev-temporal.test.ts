@@ -45,6 +45,7 @@ describe('devServerArgs', () => {
       'OrderId=Keyword',
       'SeatCount=Int',
       'HoldExpiresAt=Datetime',
+      'OnsaleStatus=Keyword',
     ]);
     expect(pairs(args, '--search-attribute')).toHaveLength(searchAttributeKeys.length);
   });
@@ -79,6 +80,7 @@ describe('planSearchAttributes', () => {
       'OrderId',
       'SeatCount',
       'HoldExpiresAt',
+      'OnsaleStatus',
     ]);
     expect(plan.conflicting).toEqual([]);
   });

@@ -5,7 +5,8 @@
 // attempt check after its rename; `-awaited-charge`: the charge heartbeats and is awaited after its
 // cancellation; `-held-by-api`: the reservation's seats held by the API before its start, the input's
 // `held`; `-waited-for-reservation`: a late payment that first waits for its reservation's workflow
-// to end). The late-payment histories come from test/e2e/webhooks.test.ts and arriving-payments.test.ts.
+// to end). The late-payment histories come from test/e2e/webhooks.test.ts and arriving-payments.test.ts;
+// the onsale histories (an event's waiting room) from test/waiting-room/room.test.ts.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from '@temporalio/worker';
@@ -40,6 +41,9 @@ describe('workflow replay', () => {
       'late-payment-after-terminate',
       'late-payment-sold',
       'late-payment-sold-waited-for-reservation',
+      'onsale-closed',
+      'onsale-paused-resumed',
+      'onsale-sold-out',
       'payment-timeout-charged',
       'payment-timeout-charged-awaited-charge',
       'payment-timeout-charged-held-by-api',
