@@ -20,7 +20,7 @@ import type { AppDeps, AppEnv, RouteDeps } from './env';
 import { createFastRejection } from './fast-rejection';
 import { createApiMetrics, metricsRoutes } from './metrics';
 import { domainProblem, httpProblem, problem, shortened } from './problem';
-import { createBuyerRateLimit } from './rate-limit';
+import { createRateLimits, rateLimitHeaderComponents } from './rate-limit';
 import { eventRoutes } from './routes/events';
 import { healthRoutes } from './routes/health';
 import { orderRoutes } from './routes/orders';
@@ -87,7 +87,6 @@ export function createRouteDeps(deps: AppDeps): RouteDeps {
     refunds: { ...refunds, refund: metrics.refundRequests(refunds.refund) },
     payments: createPayments(deps),
     fastRejection: createFastRejection(deps.redis, seatMap, metrics),
-    rateLimit: createBuyerRateLimit(deps.redis, metrics),
     metrics,
     events,
     waitingRoom,
@@ -118,6 +117,8 @@ export function createApp(deps: AppDeps) {
       'request',
     );
   });
+  // Before anything reads the request: a flood is refused for the price of one Redis round trip.
+  app.use(createRateLimits({ ...deps, metrics: routeDeps.metrics }).byAddress);
   app.use(
     bodyLimit({
       maxSize: maxBodyBytes,
@@ -147,6 +148,9 @@ export function createApp(deps: AppDeps) {
     scheme: 'bearer',
     bearerFormat: 'JWT',
   });
+  for (const [name, header] of Object.entries(rateLimitHeaderComponents)) {
+    app.openAPIRegistry.registerComponent('headers', name, header);
+  }
   app.get('/docs', swaggerUI({ url: '/openapi.json' }));
 
   app.notFound((c) => problem(c, 'NOT_FOUND', `no route for ${c.req.method} ${shortened(c.req.path)}`));

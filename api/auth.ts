@@ -5,6 +5,7 @@ import { createRemoteJWKSet, errors, type JWTVerifyGetKey, jwtVerify, SignJWT } 
 import { DomainError } from '../src/errors';
 import type { AuthConfig } from '../src/platform/config';
 import type { Logger } from '../src/platform/logger';
+import { limitByBuyer } from './rate-limit';
 
 export const roles = ['buyer', 'organizer', 'support'] as const;
 export type Role = (typeof roles)[number];
@@ -190,11 +191,15 @@ export function requireRole(auth: AuthConfig, ...allowed: Role[]): MiddlewareHan
 }
 
 /**
- * A route's role check with the OpenAPI security that documents it, spread into `createRoute`.
+ * A route's role check, then the per-buyer rate limit of the verified principal (api/rate-limit.ts),
+ * with the OpenAPI security that documents it, spread into `createRoute`.
  * @example createRoute({ method: 'post', path: '/v1/events', ...secured(config.auth, 'organizer'), ... })
  */
 export function secured(auth: AuthConfig, ...allowed: Role[]) {
   // A tuple, not an array: the route's handler then knows the check put `principal` on the context.
-  const middleware: [MiddlewareHandler<AuthEnv>] = [requireRole(auth, ...allowed)];
+  const middleware: [MiddlewareHandler<AuthEnv>, typeof limitByBuyer] = [
+    requireRole(auth, ...allowed),
+    limitByBuyer,
+  ];
   return { security: [{ bearer: [] }], middleware };
 }

@@ -14,7 +14,7 @@ import type { TtlCache } from '../src/platform/ttl-cache';
 import type { AuthVariables } from './auth';
 import type { FastRejection } from './fast-rejection';
 import type { ApiMetrics } from './metrics';
-import type { BuyerRateLimit } from './rate-limit';
+import type { RateLimitVariables } from './rate-limit';
 import type { ApiWaitingRoom } from './waiting-room';
 import type { Onsale } from './workflows/onsale';
 import type { Payments } from './workflows/payments';
@@ -40,7 +40,6 @@ export interface AppServices {
   refunds: Refunds;
   payments: Payments;
   fastRejection: FastRejection;
-  rateLimit: BuyerRateLimit;
   metrics: ApiMetrics;
   /** Events as read from Postgres a second ago at most: settings a hold or a queue step needs. */
   events: TtlCache<EventWithSections | undefined>;
@@ -51,5 +50,8 @@ export interface AppServices {
 /** Everything a route may be given; each `xxxRoutes(deps)` takes a `Pick` of exactly what it uses. */
 export type RouteDeps = AppDeps & AppServices;
 
-/** What every request's context carries: its logger and id, and the principal once authenticated. */
-export type AppEnv = { Variables: AuthVariables & { log: Logger; requestId: string } };
+/**
+ * What every request's context carries: its logger and id, its class's rate limits, and the principal
+ * once authenticated.
+ */
+export type AppEnv = { Variables: AuthVariables & RateLimitVariables & { log: Logger; requestId: string } };

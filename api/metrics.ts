@@ -127,7 +127,7 @@ export function createApiMetrics({
   );
   const rateLimited = counter(
     'boxoffice_rate_limited_total',
-    'Requests answered 429 RATE_LIMITED, by the limit they hit',
+    'Requests answered 429 RATE_LIMITED, by the policy they hit (ip_holds, buyer_confirms, ...: api/rate-limit.ts)',
     ['limit'],
   );
   const redisFailOpen = counter(

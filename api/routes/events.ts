@@ -1,9 +1,18 @@
 // Owns the event endpoints: organizers create events; anyone lists them, reads one, its cached seat map
-// and its per-section availability.
-import { OpenAPIHono, type z } from '@hono/zod-openapi';
+// and its per-section availability, the last three cacheable (ETag, Cache-Control, 304: api/cache.ts).
+import { OpenAPIHono } from '@hono/zod-openapi';
 import { DomainError } from '../../src/errors';
 import { createEvent, getEvent, listEvents, updateEvent } from '../../src/inventory/events';
 import { secured } from '../auth';
+import {
+  cacheableResponses,
+  cachedRead,
+  digestETag,
+  eventCaching,
+  IfNoneMatchHeaders,
+  seatMapCaching,
+  seatMapETag,
+} from '../cache';
 import type { AppEnv, RouteDeps } from '../env';
 import {
   AvailabilitySchema,
@@ -117,28 +126,19 @@ export function eventRoutes(deps: Pick<RouteDeps, 'config' | 'pool' | 'seatMap' 
     },
   );
 
-  /** A read of one event's data: what `read` finds, or 404 EVENT_NOT_FOUND. */
-  function eventRead<S extends z.ZodType>(
-    path: `/v1/events/{eventId}${string}`,
-    summary: string,
-    answer: ReturnType<typeof json<S>>,
-    read: (eventId: string) => Promise<z.input<S> | undefined>,
-  ) {
-    app.openapi(
-      route('get', path, {
-        summary,
-        request: { params: EventIdParams },
-        responses: { 200: answer, ...eventMissing },
-      }),
-      async (c) => {
-        const { eventId } = c.req.valid('param');
-        return c.json(found(eventId, await read(eventId)), 200);
-      },
-    );
-  }
-
-  eventRead('/v1/events/{eventId}', 'An event with its sections', json(EventSchema, 'the event'), (eventId) =>
-    getEvent(deps.pool, eventId),
+  app.openapi(
+    route('get', '/v1/events/{eventId}', {
+      summary: 'An event with its sections (cacheable: ETag, 304)',
+      request: { params: EventIdParams, headers: IfNoneMatchHeaders },
+      responses: { ...cacheableResponses(json(EventSchema, 'the event')), ...eventMissing },
+    }),
+    async (c) => {
+      const { eventId } = c.req.valid('param');
+      // Serialized once: the ETag is the digest of exactly the bytes sent.
+      const body = JSON.stringify(found(eventId, await getEvent(deps.pool, eventId)));
+      if (cachedRead(c, eventCaching, digestETag(body))) return c.body(null, 304);
+      return c.body(body, 200, { 'content-type': 'application/json' });
+    },
   );
 
   app.openapi(
@@ -147,10 +147,10 @@ export function eventRoutes(deps: Pick<RouteDeps, 'config' | 'pool' | 'seatMap' 
       description:
         'Seats in display order (section, row, seat), at most `limit` (1000) per answer; while more follow ' +
         'the answer carries `nextCursor`, to pass as `cursor`. Without `section` the pages run through the ' +
-        'whole venue.',
-      request: { params: EventIdParams, query: SeatMapQuery },
+        "whole venue. The ETag is the seat map's version: it changes with every seat that changes.",
+      request: { params: EventIdParams, query: SeatMapQuery, headers: IfNoneMatchHeaders },
       responses: {
-        200: json(SeatMapSchema, 'the seat map'),
+        ...cacheableResponses(json(SeatMapSchema, 'the seat map')),
         ...problems({ 404: 'EVENT_NOT_FOUND', 422: 'VALIDATION_FAILED' }),
       },
     }),
@@ -158,16 +158,24 @@ export function eventRoutes(deps: Pick<RouteDeps, 'config' | 'pool' | 'seatMap' 
       const { eventId } = c.req.valid('param');
       const { section, limit, cursor } = c.req.valid('query');
       const page = { offset: cursor === undefined ? 0 : Number(cursor), limit };
-      const { nextOffset, ...map } = found(eventId, await deps.seatMap.read(eventId, section, page));
+      const { nextOffset, version, ...map } = found(eventId, await deps.seatMap.read(eventId, section, page));
+      if (cachedRead(c, seatMapCaching, version && seatMapETag(version))) return c.body(null, 304);
       return c.json({ ...map, ...(nextOffset !== undefined && { nextCursor: String(nextOffset) }) }, 200);
     },
   );
 
-  eventRead(
-    '/v1/events/{eventId}/availability',
-    'Available, held and sold seats per section (cached)',
-    json(AvailabilitySchema, 'counts per section'),
-    (eventId) => deps.seatMap.availability(eventId),
+  app.openapi(
+    route('get', '/v1/events/{eventId}/availability', {
+      summary: "Available, held and sold seats per section (cached; ETag: the seat map's version)",
+      request: { params: EventIdParams, headers: IfNoneMatchHeaders },
+      responses: { ...cacheableResponses(json(AvailabilitySchema, 'counts per section')), ...eventMissing },
+    }),
+    async (c) => {
+      const { eventId } = c.req.valid('param');
+      const { version, ...counts } = found(eventId, await deps.seatMap.availability(eventId));
+      if (cachedRead(c, seatMapCaching, version && seatMapETag(version))) return c.body(null, 304);
+      return c.json(counts, 200);
+    },
   );
 
   return app;

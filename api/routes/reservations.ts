@@ -40,7 +40,7 @@ function inProgress(id: string, status: 'PENDING' | 'PAYING') {
 }
 
 export function reservationRoutes(
-  deps: Pick<RouteDeps, 'config' | 'checkout' | 'fastRejection' | 'rateLimit' | 'events' | 'waitingRoom'>,
+  deps: Pick<RouteDeps, 'config' | 'checkout' | 'fastRejection' | 'events' | 'waitingRoom'>,
 ) {
   const app = new OpenAPIHono<AppEnv>();
   const buyer = secured(deps.config.auth, 'buyer');
@@ -75,7 +75,6 @@ export function reservationRoutes(
           404: 'EVENT_NOT_FOUND',
           409: 'SEATS_UNAVAILABLE (with unavailableSeatIds), BUYER_LIMIT_EXCEEDED, SALES_NOT_OPEN',
           422: 'VALIDATION_FAILED, UNKNOWN_SEATS, IDEMPOTENCY_KEY_REUSED',
-          429: 'RATE_LIMITED',
         }),
       },
     }),
@@ -93,7 +92,6 @@ export function reservationRoutes(
             adjacent: body.adjacent ?? false,
           };
 
-      await deps.rateLimit.check(principal.userId);
       const event = await deps.events.get(eventId);
       if (!event) throw new DomainError('EVENT_NOT_FOUND', `event ${eventId} does not exist`);
       // While the event's waiting room is enabled, only an admitted buyer's session may hold.

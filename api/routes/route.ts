@@ -1,6 +1,7 @@
 // Owns how an endpoint is declared: a file's OpenAPI tag once, method and path on one line, so each
-// declaration shows only what sets the endpoint apart.
+// declaration shows only what sets the endpoint apart (the rate limits' 429 and fields are added here).
 import { createRoute, type RouteConfig } from '@hono/zod-openapi';
+import { withRateLimitResponses } from '../rate-limit';
 
 type Details = Omit<RouteConfig, 'method' | 'path' | 'tags'>;
 
@@ -14,6 +15,7 @@ export function routesOf(tag: string) {
     path: P,
     details: D,
   ) {
-    return createRoute({ method, path, tags: [tag], ...details });
+    const responses = withRateLimitResponses(method, path, details.responses);
+    return createRoute({ method, path, tags: [tag], ...details, responses });
   };
 }

@@ -34,6 +34,20 @@
 //   OTEL_EXPORTER_OTLP_ENDPOINT  (optional) OTLP/HTTP base URL of a trace collector; no traces without it
 //   OTEL_EXPORTER_OTLP_PROTOCOL  http/protobuf (or http/json): how spans reach that endpoint
 //   OTEL_SERVICE_NAME            (optional) service name on every span; boxoffice-api / boxoffice-worker
+//   RATE_LIMIT_<CLASS>_PER_BUYER / RATE_LIMIT_<CLASS>_PER_IP  requests per window, as <n>/<window> with
+//                                a window in s, m or h (30/10s, 60/1m); a bearer token's subject is the
+//                                buyer, the client IP is an IPv4 address or an IPv6 /64. Classes, per buyer
+//                                and per IP: HOLDS (POST .../reservations) 30/10s, 300/10s; CONFIRMS
+//                                (POST .../confirm, card testing) 10/1m, 60/1m; QUEUE (the waiting room,
+//                                /v1/events/{id}/queue*) 30/10s, 300/10s; WRITES (every other POST, PATCH,
+//                                DELETE) 30/10s, 300/10s; READS (GET) 200/10s, 1000/10s. Stripe's webhook
+//                                (signed) and GET /healthz, /metrics (probes, scrapes) are not limited.
+//   RATE_LIMIT_IP_ALLOWLIST      addresses/CIDRs exempt from the per-IP limits (never the per-buyer ones),
+//                                comma-separated, or "none"; loopback (127.0.0.0/8, ::1) unless NODE_ENV=production
+//   TRUSTED_PROXIES              addresses/CIDRs of the proxies in front of the API, comma-separated; only a
+//                                request from one of them has its X-Forwarded-For read (right to left, up to
+//                                the first address not in this list). Default: none, the peer is the client
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -55,6 +69,91 @@ const urlWithProtocol = (protocols: string[]) =>
   );
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+/** The classes of endpoint that are limited apart (api/rate-limit.ts says which route is which). */
+export const limitClasses = ['holds', 'confirms', 'queue', 'writes', 'reads'] as const;
+export type LimitClass = (typeof limitClasses)[number];
+
+/** A quota: `points` requests per `windowSeconds`. */
+export interface Limit {
+  points: number;
+  windowSeconds: number;
+}
+
+const windowUnits: Record<string, number> = { s: 1, m: 60, h: 3600 };
+
+/** `<n>/<window>` with the window in s, m or h: at most a day, so a key never outlives a day in Redis. */
+const limit = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((value, context): Limit => {
+      const match = /^(\d{1,9})\/(\d{1,5})(s|m|h)$/.exec(value.trim());
+      const points = Number(match?.[1]);
+      const windowSeconds = Number(match?.[2]) * (windowUnits[match?.[3] ?? ''] ?? Number.NaN);
+      if (!match || points < 1 || !(windowSeconds >= 1 && windowSeconds <= 86_400)) {
+        context.addIssue({
+          code: 'custom',
+          message:
+            'must be <requests>/<window>, e.g. 30/10s or 60/1m (at least 1 request, a window of 1s to 24h)',
+        });
+        return z.NEVER;
+      }
+      return { points, windowSeconds };
+    });
+
+/** Both limits of each class: the env variable names are RATE_LIMIT_<CLASS>_PER_BUYER and _PER_IP. */
+const limitDefaults: Record<LimitClass, { perBuyer: string; perIp: string }> = {
+  holds: { perBuyer: '30/10s', perIp: '300/10s' },
+  // A card tester runs through stolen cards; a real buyer pays a few times at most (MAX_PAYMENT_ATTEMPTS).
+  confirms: { perBuyer: '10/1m', perIp: '60/1m' },
+  queue: { perBuyer: '30/10s', perIp: '300/10s' },
+  writes: { perBuyer: '30/10s', perIp: '300/10s' },
+  // A seat map is read a page (1000 seats) at a time; one address may be a carrier's NAT of many buyers.
+  reads: { perBuyer: '200/10s', perIp: '1000/10s' },
+};
+
+type LimitScope = 'BUYER' | 'IP';
+type LimitVariable = `RATE_LIMIT_${Uppercase<LimitClass>}_PER_${LimitScope}`;
+
+const limitVariable = (limitClass: LimitClass, scope: LimitScope): LimitVariable =>
+  `RATE_LIMIT_${limitClass.toUpperCase() as Uppercase<LimitClass>}_PER_${scope}`;
+
+const limitVariables = Object.fromEntries(
+  limitClasses.flatMap((limitClass) => [
+    [limitVariable(limitClass, 'BUYER'), limit(limitDefaults[limitClass].perBuyer)],
+    [limitVariable(limitClass, 'IP'), limit(limitDefaults[limitClass].perIp)],
+  ]),
+) as Record<LimitVariable, ReturnType<typeof limit>>;
+
+/** A comma-separated list of IPv4/IPv6 addresses and CIDRs (or "none"), each checked. */
+const addressList = z.string().transform((value, context): string[] => {
+  if (value.trim() === 'none') return [];
+  const entries = value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  for (const entry of entries) {
+    if (!isAddressOrCidr(entry)) {
+      context.addIssue({
+        code: 'custom',
+        message: `${JSON.stringify(entry)} is not an IP address or CIDR (list them comma-separated: 10.0.0.0/8, ::1)`,
+      });
+    }
+  }
+  return entries;
+});
+
+function isAddressOrCidr(entry: string): boolean {
+  const [address = '', prefix, extra] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || extra !== undefined) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+/** Loopback, exempt from the per-IP limits outside production: a load test from one machine. */
+export const developmentAllowlist = ['127.0.0.0/8', '::1'];
 
 /**
  * The public development values (`npm run dev`, the tests' defaults): anyone can read them here, so
@@ -147,6 +246,9 @@ const envSchema = z.object({
     .enum(otlpProtocols, { error: 'must be http/protobuf or http/json (OTLP over gRPC is not supported)' })
     .default('http/protobuf'),
   OTEL_SERVICE_NAME: z.string().min(1).optional(),
+  ...limitVariables,
+  RATE_LIMIT_IP_ALLOWLIST: addressList.optional(),
+  TRUSTED_PROXIES: addressList.default([]),
 });
 
 /**
@@ -202,6 +304,14 @@ export interface Config {
   logLevel: (typeof logLevels)[number];
   /** OpenTelemetry traces (src/platform/telemetry.ts): undefined, so off, without an OTLP endpoint. */
   telemetry?: { endpoint: string; protocol: OtlpProtocol; serviceName?: string };
+  rateLimits: {
+    /** Each class's quota per buyer (the bearer token's subject) and per client IP. */
+    limits: Record<LimitClass, { perBuyer: Limit; perIp: Limit }>;
+    /** Addresses and CIDRs exempt from the per-IP limits. */
+    ipAllowlist: string[];
+    /** Proxies whose X-Forwarded-For is believed. */
+    trustedProxies: string[];
+  };
 }
 
 export class ConfigError extends Error {
@@ -315,5 +425,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           serviceName: e.OTEL_SERVICE_NAME,
         }
       : undefined,
+    rateLimits: {
+      limits: Object.fromEntries(
+        limitClasses.map((limitClass) => [
+          limitClass,
+          {
+            perBuyer: e[limitVariable(limitClass, 'BUYER')],
+            perIp: e[limitVariable(limitClass, 'IP')],
+          },
+        ]),
+      ) as Record<LimitClass, { perBuyer: Limit; perIp: Limit }>,
+      ipAllowlist: e.RATE_LIMIT_IP_ALLOWLIST ?? (e.NODE_ENV === 'production' ? [] : developmentAllowlist),
+      trustedProxies: e.TRUSTED_PROXIES,
+    },
   };
 }

@@ -61,6 +61,75 @@ describe('OpenAPI', () => {
     expect(Object.keys(create?.responses['409']?.content ?? {})).toEqual(['application/problem+json']);
   });
 
+  it('documents the rate limits on every limited route: 429 with Retry-After, RateLimit fields on every answer', async () => {
+    type Response = { headers?: Record<string, { $ref?: string }>; content?: Record<string, unknown> };
+    const document = (await (await app.request('/openapi.json')).json()) as {
+      paths: Record<string, Record<string, { responses: Record<string, Response> }>>;
+      components: { headers?: Record<string, { description?: string }> };
+    };
+    expect(Object.keys(document.components.headers ?? {})).toEqual(
+      expect.arrayContaining(['RateLimit', 'RateLimit-Policy', 'Retry-After']),
+    );
+    const operations = Object.entries(document.paths).flatMap(([path, methods]) =>
+      Object.entries(methods).map(([method, operation]) => ({ path, method, operation })),
+    );
+    const limited = operations.filter(({ path }) => path !== '/v1/webhooks/stripe' && path !== '/healthz');
+    expect(limited.length).toBeGreaterThanOrEqual(14);
+    for (const { path, method, operation } of limited) {
+      const where = `${method.toUpperCase()} ${path}`;
+      const refused = operation.responses['429'];
+      expect(refused, where).toBeDefined();
+      expect(Object.keys(refused?.content ?? {}), where).toEqual(['application/problem+json']);
+      expect(refused?.headers?.['Retry-After']?.$ref, where).toBe('#/components/headers/Retry-After');
+      for (const [status, response] of Object.entries(operation.responses)) {
+        expect(response.headers?.RateLimit?.$ref, `${where} ${status}`).toBe(
+          '#/components/headers/RateLimit',
+        );
+        expect(response.headers?.['RateLimit-Policy']?.$ref, `${where} ${status}`).toBe(
+          '#/components/headers/RateLimit-Policy',
+        );
+      }
+    }
+    const webhook = document.paths['/v1/webhooks/stripe']?.post;
+    expect(webhook?.responses['429']).toBeUndefined();
+    expect(webhook?.responses['200']?.headers).toBeUndefined();
+  });
+
+  it('documents the cacheable reads: If-None-Match, ETag and Cache-Control, and 304', async () => {
+    const document = (await (await app.request('/openapi.json')).json()) as {
+      paths: Record<
+        string,
+        Record<
+          string,
+          {
+            parameters?: { name: string; in: string }[];
+            responses: Record<string, { headers?: Record<string, unknown>; content?: unknown }>;
+          }
+        >
+      >;
+    };
+    for (const path of [
+      '/v1/events/{eventId}',
+      '/v1/events/{eventId}/seats',
+      '/v1/events/{eventId}/availability',
+    ]) {
+      const read = document.paths[path]?.get;
+      expect(read?.parameters, path).toEqual(
+        expect.arrayContaining([expect.objectContaining({ name: 'if-none-match', in: 'header' })]),
+      );
+      expect(Object.keys(read?.responses['200']?.headers ?? {}), path).toEqual(
+        expect.arrayContaining(['ETag', 'Cache-Control']),
+      );
+      const notModified = read?.responses['304'];
+      expect(notModified, path).toBeDefined();
+      expect(notModified?.content, path).toBeUndefined();
+      expect(Object.keys(notModified?.headers ?? {}), path).toEqual(
+        expect.arrayContaining(['ETag', 'Cache-Control']),
+      );
+    }
+    expect(document.paths['/v1/events']?.get?.responses['304']).toBeUndefined();
+  });
+
   it('serves a docs page', async () => {
     const response = await app.request('/docs');
     expect(response.status).toBe(200);

@@ -106,7 +106,7 @@ describe('metrics after a checkout', () => {
 
   it('counts fast rejections and rate-limited requests apart from the holds', () => {
     expect(moved(api, 'boxoffice_fast_rejections_total', { request: 'seats' })).toBe(30);
-    expect(moved(api, 'boxoffice_rate_limited_total', { limit: 'reservations_per_buyer' })).toBe(1);
+    expect(moved(api, 'boxoffice_rate_limited_total', { limit: 'buyer_holds' })).toBe(1);
     expect(moved(api, 'boxoffice_redis_fail_open_total')).toBe(0);
   });
 

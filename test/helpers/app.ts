@@ -57,9 +57,27 @@ export function testAppDeps(options: TestAppOptions): AppDeps {
   };
 }
 
-/** The real app on the given pool and Redis; Temporal and Stripe only if the suite passes them. */
+/**
+ * What @hono/node-server hands the app for a connection from `address` (its `incoming` socket): pass it as
+ * `app.request(path, init, connectedFrom('203.0.113.7'))` to send a request from that address.
+ */
+export function connectedFrom(address: string) {
+  return { incoming: { socket: { remoteAddress: address } } };
+}
+
+const fromLoopback = connectedFrom('127.0.0.1');
+
+/**
+ * The real app on the given pool and Redis; Temporal and Stripe only if the suite passes them. An
+ * in-process request has no connection: unless it says otherwise (`connectedFrom`) it comes from this
+ * machine, as a load test's requests do.
+ */
 export function createTestApp(options: TestAppOptions) {
-  return createApp(testAppDeps(options));
+  const app = createApp(testAppDeps(options));
+  const { fetch } = app;
+  // app.request sends through app.fetch.
+  app.fetch = (request, env, executionContext) => fetch(request, env ?? fromLoopback, executionContext);
+  return app;
 }
 
 /**

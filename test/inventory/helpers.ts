@@ -34,7 +34,7 @@ export function testInventory(poolSize: number) {
   };
   beforeAll(() => stores.ready);
   afterAll(() => stores.close());
-  return { pool, seatMap, inventory };
+  return { pool, redis, seatMap, inventory };
 }
 
 export function uniqueId(prefix: string): string {

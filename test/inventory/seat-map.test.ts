@@ -53,7 +53,12 @@ describe('seat map', () => {
           const map = await seatMap.cached.read(event.id);
           const shown = new Map(map?.seats.map((seat) => [seat.id, seat.status]));
           for (const [seatId, status] of expected) expect(shown.get(seatId)).toBe(status);
+          // The map's version is the sum of its seats' highest versions, whatever the order of delivery.
+          const sum = [...versions.values()].reduce((total, version) => total + version, 0);
+          expect(map?.version).toEqual({ seats: sum, lapsedHolds: 0 });
+          expect((await seatMap.cached.read(event.id, 'B'))?.version).toEqual(map?.version);
           const availability = await seatMap.cached.availability(event.id);
+          expect(availability?.version).toEqual(map?.version);
           for (const counts of availability?.sections ?? []) {
             const inSection = map?.seats.filter((seat) => seat.section === counts.id) ?? [];
             expect(counts).toMatchObject({
@@ -81,10 +86,41 @@ describe('seat map', () => {
     const map = await seatMap.read(event.id);
 
     expect(map?.seats.find((seat) => seat.id === 'A-1-1')?.status).toBe('held');
-    expect(await seatMap.cached.read(event.id)).toEqual(map);
+    // Answered from Postgres, so without the cached map's version; the filled map has one.
+    expect(map?.version).toBeUndefined();
+    const { version, ...cached } = (await seatMap.cached.read(event.id)) ?? {};
+    expect(cached).toEqual(map);
+    expect(version).toEqual({ seats: 1, lapsedHolds: 0 });
     expect((await seatMap.cached.availability(event.id))?.sections).toEqual([
       { id: 'A', name: 'Section A', price: 2500, available: 19, held: 1, sold: 0 },
     ]);
+  });
+
+  it("versions a filled map by its seats' versions, and moves the version when a lease lapses", async () => {
+    const noGrace = createSeatMap({ pool, redis, log, config: { holdGraceSeconds: 0 } });
+    const event = await createTestEvent(pool);
+    await holdSeatsTx(pool, {
+      reservationId: uniqueId('res'),
+      buyerId: 'cat',
+      eventId: event.id,
+      request: { seatIds: ['A-1-1', 'A-1-2'] },
+    });
+    await noGrace.fill(event.id);
+    expect((await noGrace.cached.read(event.id))?.version).toEqual({ seats: 2, lapsedHolds: 0 });
+
+    // A lease that ends with no write at all (a vanished workflow): the map shows the seat available.
+    const lapsed = Date.now() - 1000;
+    await pool.query(`update seats set held_until = $2 where event_id = $1 and seat_id = 'A-1-1'`, [
+      event.id,
+      new Date(lapsed),
+    ]);
+    await noGrace.applyChanges([
+      { eventId: event.id, seatId: 'A-1-1', section: 'A', status: 'held', version: 1, heldUntil: lapsed },
+    ]);
+    const shown = await noGrace.cached.read(event.id);
+    expect(shown?.seats.find((seat) => seat.id === 'A-1-1')?.status).toBe('available');
+    expect(shown?.version).toEqual({ seats: 2, lapsedHolds: 1 });
+    expect((await noGrace.cached.availability(event.id))?.version).toEqual(shown?.version);
   });
 
   it('keeps a write-through that overtook a fill reading older rows', async () => {

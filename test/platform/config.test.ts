@@ -48,4 +48,55 @@ describe('loadConfig', () => {
       expect(() => loadConfig({ ...required, METRICS_ENABLED: bad })).toThrow(/METRICS_ENABLED/);
     }
   });
+
+  it('reads the rate limits of each class per buyer and per IP, with defaults, and refuses a malformed one', () => {
+    const { limits } = loadConfig(required).rateLimits;
+    expect(limits.holds).toEqual({
+      perBuyer: { points: 30, windowSeconds: 10 },
+      perIp: { points: 300, windowSeconds: 10 },
+    });
+    expect(limits.confirms.perBuyer).toEqual({ points: 10, windowSeconds: 60 });
+    const set = loadConfig({
+      ...required,
+      RATE_LIMIT_CONFIRMS_PER_IP: '5/2m',
+      RATE_LIMIT_READS_PER_BUYER: '1/1h',
+    });
+    expect(set.rateLimits.limits.confirms.perIp).toEqual({ points: 5, windowSeconds: 120 });
+    expect(set.rateLimits.limits.reads.perBuyer).toEqual({ points: 1, windowSeconds: 3600 });
+    for (const bad of ['30', '0/10s', '30/0s', '30/10', '30/25h', 'ten/10s', '-1/10s']) {
+      expect(() => loadConfig({ ...required, RATE_LIMIT_HOLDS_PER_BUYER: bad })).toThrow(
+        /RATE_LIMIT_HOLDS_PER_BUYER must be <requests>\/<window>/,
+      );
+    }
+  });
+
+  it('exempts loopback from the per-IP limits outside production only, and checks the address lists', () => {
+    expect(loadConfig(required).rateLimits).toMatchObject({
+      ipAllowlist: ['127.0.0.0/8', '::1'],
+      trustedProxies: [],
+    });
+    const production = {
+      ...required,
+      NODE_ENV: 'production',
+      AUTH_JWT_SECRET: 'a-production-secret-of-sorts',
+      TICKET_SIGNING_SECRET: 'a-ticket-secret-of-sorts',
+      WAITING_ROOM_KEYS: 'k1:a-waiting-room-secret-of-sorts',
+    };
+    expect(loadConfig(production).rateLimits.ipAllowlist).toEqual([]);
+    const listed = loadConfig({
+      ...required,
+      RATE_LIMIT_IP_ALLOWLIST: '203.0.113.7, 2001:db8::/32',
+      TRUSTED_PROXIES: '10.0.0.0/8,fd00::1',
+    });
+    expect(listed.rateLimits).toMatchObject({
+      ipAllowlist: ['203.0.113.7', '2001:db8::/32'],
+      trustedProxies: ['10.0.0.0/8', 'fd00::1'],
+    });
+    expect(loadConfig({ ...required, RATE_LIMIT_IP_ALLOWLIST: 'none' }).rateLimits.ipAllowlist).toEqual([]);
+    for (const bad of ['localhost', '10.0.0.0/33', '::1/129', '10.0.0.1/8/1', '10.0.0.0/x']) {
+      expect(() => loadConfig({ ...required, TRUSTED_PROXIES: bad })).toThrow(
+        /TRUSTED_PROXIES .*is not an IP address or CIDR/,
+      );
+    }
+  });
 });

@@ -1,5 +1,5 @@
 -- Owns the write-through of committed seat transitions, by the version rule (a lower version never
--- overwrites a higher one).
+-- overwrites a higher one), and the map's version that moves with them.
 -- KEYS[1] the counts hash, KEYS[2] the lease set; then for change i KEYS[2i + 1] its section's status
 -- hash and KEYS[2i + 2] its section's codes string. ARGV per change: seatId, section, version, status
 -- code, held_until in ms ('' unless held). The codes string gets the new status when the seat's
@@ -21,6 +21,7 @@ for i = 1, (#KEYS - 2) / 2 do
       redis.call('HSET', statusKey, seat, version .. ':' .. status)
     end
     count(delta, section, oldStatus, status)
+    bump(delta, oldVersion, version)
   end
 end
 flush(counts, delta)

@@ -2,6 +2,7 @@
 // kept in memory (they never change after an event is created). A read answers undefined when the map
 // is not cached completely, and reports a map past its `fresh` TTL so it gets reconciled. A held seat
 // whose lease (the lease set) lapsed beyond the grace is shown available, as Postgres's hold treats it.
+// Every answer carries the map's version, read in the same round trip.
 import type { Redis } from '../../platform/redis';
 import type { SeatStatus } from '../seats';
 import {
@@ -11,9 +12,11 @@ import {
   sectionOfSeat,
   statusCode,
   statusOfCode,
+  versionField,
 } from './keys';
 import {
   type AvailabilityView,
+  type MapVersion,
   nextPage,
   type SeatMapView,
   type SeatPage,
@@ -29,6 +32,10 @@ function unwrap<T extends unknown[]>(results: [Error | null, unknown][] | null):
     if (error) throw error;
     return value;
   }) as T;
+}
+
+function versionOf(seats: string | null | undefined, lapsedHolds: number): MapVersion {
+  return { seats: Number(seats ?? 0), lapsedHolds };
 }
 
 function seatsOf(
@@ -86,24 +93,33 @@ export function createCachedReads(redis: Redis, onStale: (eventId: string) => vo
         .get(k.sections)
         .exists(k.fresh)
         .get(k.codes(section))
-        .zrangebyscore(k.leases, ...lapsedRange());
+        .zrangebyscore(k.leases, ...lapsedRange())
+        .hget(k.counts, versionField);
       if (!known) multi.hget(k.layout, section);
-      const [sectionsJson, fresh, codes, lapsed, layoutJson] = unwrap<
-        [string | null, number, string | null, string[], string | null]
+      const [sectionsJson, fresh, codes, lapsed, version, layoutJson] = unwrap<
+        [string | null, number, string | null, string[], string | null, string | null]
       >(await multi.exec());
       if (!sectionsJson) return undefined;
       if (fresh === 0) onStale(eventId);
       const layout = known ?? rememberLayout(eventId, section, layoutJson ?? null);
       const [from, to] = withinPage(0, layout.length, page);
       const seats = seatsOf(section, layout.slice(from, to), codes?.slice(from, to) ?? null, new Set(lapsed));
-      return { eventId, seats, ...nextPage(layout.length, page) };
+      return {
+        eventId,
+        seats,
+        ...nextPage(layout.length, page),
+        version: versionOf(version, lapsed.length),
+      };
     }
-    const [sectionsJson, fresh, lapsedIds] = unwrap<[string | null, number, string[]]>(
+    const [sectionsJson, fresh, lapsedIds, version] = unwrap<
+      [string | null, number, string[], string | null]
+    >(
       await redis
         .multi()
         .get(k.sections)
         .exists(k.fresh)
         .zrangebyscore(k.leases, ...lapsedRange())
+        .hget(k.counts, versionField)
         .exec(),
     );
     const lapsed = new Set(lapsedIds);
@@ -130,7 +146,7 @@ export function createCachedReads(redis: Redis, onStale: (eventId: string) => vo
       }
       start += layout.length;
     });
-    return { eventId, seats, ...nextPage(start, page) };
+    return { eventId, seats, ...nextPage(start, page), version: versionOf(version, lapsed.size) };
   }
 
   async function availability(eventId: string): Promise<AvailabilityView | undefined> {
@@ -164,6 +180,7 @@ export function createCachedReads(redis: Redis, onStale: (eventId: string) => vo
         held: count(info.id, 'held') - (lapsed.get(info.id) ?? 0),
         sold: count(info.id, 'sold'),
       })),
+      version: versionOf(counts[versionField], lapsedIds.length),
     };
   }
 

@@ -20,6 +20,7 @@ for i = 1, n do
     writes[#writes + 1] = version .. ':' .. status .. ':' .. offset
     codes[i] = status
     count(delta, section, oldStatus, status)
+    bump(delta, oldVersion, version)
   else
     -- A newer write-through got here first: keep it, and give it its offset.
     codes[i] = oldStatus

@@ -6,13 +6,15 @@
 //   seatmap:{eventId}:st:{section}    hash seatId -> "<version>:<a|h|s>[:<offset>]", the judge of which
 //                                     write is newer; offset = the seat's index in the section's layout
 //   seatmap:{eventId}:codes:{section} string, one status letter per seat in layout order, for fast reads
-//   seatmap:{eventId}:counts          hash "<section>:<a|h|s>" -> seats in that state
+//   seatmap:{eventId}:counts          hash "<section>:<a|h|s>" -> seats in that state, and "version" -> the
+//                                     map's version: the sum of its seats' versions (see MapVersion)
 //   seatmap:{eventId}:leases          sorted set seatId -> held_until (epoch ms) of every held seat, so a
 //                                     read shows a seat whose lease lapsed beyond the grace as available
 //   seatmap:{eventId}:fresh           present (with a TTL) while the map was reconciled with Postgres lately
 //   seatmap:{eventId}:filling         short lock: one process fills an event at a time
 // Every write carries the seat's Postgres `version` and a lower version never overwrites a higher one,
-// so write-through, a concurrent fill and retries commute; counters move only with the seat's status.
+// so write-through, a concurrent fill and retries commute; counters move only with the seat's status,
+// the version only with a seat's version.
 import type { SeatStatus } from '../seats';
 
 /** An entry of `sections`. */
@@ -24,6 +26,9 @@ export interface SectionInfo {
 
 /** An entry of a section's `layout`. */
 export type LayoutEntry = [id: string, row: string, number: string, price: number];
+
+/** The counts hash's field holding the map's version (no section's field: those contain a ':'). */
+export const versionField = 'version';
 
 export const statusCode: Record<SeatStatus, string> = { available: 'a', held: 'h', sold: 's' };
 export const statusOfCode: Record<string, SeatStatus> = { a: 'available', h: 'held', s: 'sold' };

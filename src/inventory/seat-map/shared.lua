@@ -34,7 +34,14 @@ local function flushLeases(leases, adds, removes)
   if #removes > 0 then redis.call('ZREM', leases, unpack(removes)) end
 end
 
--- Moves the counts hash by the net changes only, so counters move only with a seat's status.
+-- Raises the map's version (the counts hash's `version` field, the sum of its seats' versions) by what a
+-- seat's version rose: from oldVersion (-1: not in the map yet, which counts as 0) to version.
+local function bump(delta, oldVersion, version)
+  delta.version = (delta.version or 0) + version - math.max(oldVersion, 0)
+end
+
+-- Moves the counts hash by the net changes only, so counters move only with a seat's status (and the
+-- version only with a seat's version).
 local function flush(counts, delta)
   for field, change in pairs(delta) do
     if change ~= 0 then redis.call('HINCRBY', counts, field, change) end

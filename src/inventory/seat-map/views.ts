@@ -10,11 +10,30 @@ export interface SeatView {
   status: SeatStatus;
 }
 
-/** The seat map, or a page of it; `nextOffset` is where the next page starts, when there is one. */
+/**
+ * Which state of an event's cached map a view shows, for validators (ETags) and resuming streams.
+ * `seats` is the sum of the versions of the seats in the map: every committed transition that changes
+ * what a seat shows raises its version, and apply.lua and fill.lua raise the sum with it whoever writes
+ * (the API, the worker's activities, a fill), so it moves with every change; and since no seat's version
+ * ever falls, the same sum is the same seats at the same versions. (Postgres may be ahead: a hold that
+ * gives back what it took raises versions and shows nothing new.) `lapsedHolds` counts the holds shown
+ * available because their lease lapsed beyond the grace, which changes with time alone.
+ */
+export interface MapVersion {
+  seats: number;
+  lapsedHolds: number;
+}
+
+/**
+ * The seat map, or a page of it; `nextOffset` is where the next page starts, when there is one.
+ * `version` comes with every answer read from the cached map, and only with those: a cold map's first
+ * read and every read while Redis is down are answered from Postgres, whose versions are not the map's.
+ */
 export interface SeatMapView {
   eventId: string;
   seats: SeatView[];
   nextOffset?: number;
+  version?: MapVersion;
 }
 
 /** A page of the seat map: `limit` seats from `offset`, in display order (section, row, seat). */
@@ -44,7 +63,9 @@ export interface SectionCounts {
   sold: number;
 }
 
+/** Counts per section; `version` as in SeatMapView. */
 export interface AvailabilityView {
   eventId: string;
   sections: SectionCounts[];
+  version?: MapVersion;
 }
