@@ -10,6 +10,7 @@ import { createCheckoutHolds } from '../src/checkout/hold';
 import { DomainError } from '../src/errors';
 import { getEvent } from '../src/inventory/events';
 import { createSeatMap } from '../src/inventory/seat-map';
+import { createLive } from '../src/live';
 import { isPoolExhausted, type Pool } from '../src/platform/db';
 import { isDependencyDown } from '../src/platform/outage';
 import type { AppDeps, AppEnv, RouteDeps } from './env';
@@ -19,6 +20,7 @@ import { domainProblem, httpProblem, problem, shortened } from './problem';
 import { createBuyerRateLimit } from './rate-limit';
 import { eventRoutes } from './routes/events';
 import { healthRoutes } from './routes/health';
+import { liveRoutes } from './routes/live';
 import { orderRoutes } from './routes/orders';
 import { refundRoutes } from './routes/refunds';
 import { reservationRoutes } from './routes/reservations';
@@ -76,13 +78,14 @@ export function createRouteDeps(deps: AppDeps): RouteDeps {
     fastRejection: createFastRejection(deps.redis, seatMap, metrics),
     rateLimit: createBuyerRateLimit(deps.redis, metrics),
     metrics,
+    live: createLive({ ...deps, seatMap }),
     eventExists: createEventExists(deps.pool),
   };
 }
 
-export function createApp(deps: AppDeps) {
+/** The app on `deps`; a suite that inspects the services (the live streams' stats) passes them built. */
+export function createApp(deps: AppDeps, routeDeps: RouteDeps = createRouteDeps(deps)) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
-  const routeDeps = createRouteDeps(deps);
 
   // First: everything after, and each log line it writes, runs inside the request's span.
   for (const middleware of requestTracing()) app.use(middleware);
@@ -113,6 +116,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', healthRoutes(routeDeps));
   app.route('/', metricsRoutes(routeDeps.metrics));
   app.route('/', eventRoutes(routeDeps));
+  app.route('/', liveRoutes(routeDeps));
   app.route('/', reservationRoutes(routeDeps));
   app.route('/', orderRoutes(routeDeps));
   app.route('/', refundRoutes(routeDeps));

@@ -3,6 +3,7 @@
 // never app.ts.
 import type { Client } from '@temporalio/client';
 import type { SeatMap } from '../src/inventory/seat-map';
+import type { Live } from '../src/live';
 import type { Config } from '../src/platform/config';
 import type { Pool } from '../src/platform/db';
 import type { Logger } from '../src/platform/logger';
@@ -38,6 +39,8 @@ export interface AppServices {
   fastRejection: FastRejection;
   rateLimit: BuyerRateLimit;
   metrics: ApiMetrics;
+  /** The process's one live subscription, its views and the cap on live streams. */
+  live: Live;
   eventExists(eventId: string): Promise<boolean>;
 }
 
