@@ -10,6 +10,7 @@ import { graceOf, leaseLapsed } from '../lease';
 import { readSeatChanges, type SeatChange, type SeatStatus } from '../seats';
 import { createCachedReads } from './cached';
 import { type LayoutEntry, parseStatus, seatMapKeys, sectionOfSeat, statusCode, statusOfCode } from './keys';
+import { announceSales } from './live';
 import {
   availabilityFromPostgres,
   countsOf,
@@ -243,6 +244,9 @@ export function createSeatMap(deps: SeatMapDeps) {
     applyTransition,
     fill,
     changesSince,
+
+    /** Tells the live sales views that the event's figures moved where no seat did; never throws. */
+    announceSales: (eventId: string) => announceSales(redis, eventId),
 
     /**
      * The map's version: it moves on every committed transition of a seat's status, so two reads at the
