@@ -1,7 +1,6 @@
 // Owns the HTTP application: middleware order, route registration, OpenAPI document and the single
 // place where thrown errors become problem+json responses.
 
-import { swaggerUI } from '@hono/swagger-ui';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
@@ -13,6 +12,7 @@ import { createSeatMap } from '../src/inventory/seat-map';
 import { createLive } from '../src/live';
 import { isPoolExhausted, type Pool } from '../src/platform/db';
 import { isDependencyDown } from '../src/platform/outage';
+import { docsRoutes } from './docs';
 import type { AppDeps, AppEnv, RouteDeps } from './env';
 import { createFastRejection } from './fast-rejection';
 import { createApiMetrics, metricsRoutes } from './metrics';
@@ -135,7 +135,7 @@ export function createApp(deps: AppDeps, routeDeps: RouteDeps = createRouteDeps(
     scheme: 'bearer',
     bearerFormat: 'JWT',
   });
-  app.get('/docs', swaggerUI({ url: '/openapi.json' }));
+  app.route('/', docsRoutes());
 
   app.notFound((c) => problem(c, 'NOT_FOUND', `no route for ${c.req.method} ${shortened(c.req.path)}`));
   app.onError((error, c) => {
