@@ -3,7 +3,6 @@
 
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { swaggerUI } from '@hono/swagger-ui';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
@@ -13,9 +12,11 @@ import { createCheckoutHolds } from '../src/checkout/hold';
 import { DomainError } from '../src/errors';
 import { getEvent } from '../src/inventory/events';
 import { createSeatMap } from '../src/inventory/seat-map';
+import { createLive } from '../src/live';
 import { isPoolExhausted, type Pool } from '../src/platform/db';
 import { isDependencyDown } from '../src/platform/outage';
 import { createTtlCache } from '../src/platform/ttl-cache';
+import { docsRoutes } from './docs';
 import type { AppDeps, AppEnv, RouteDeps } from './env';
 import { createFastRejection } from './fast-rejection';
 import { createApiMetrics, metricsRoutes } from './metrics';
@@ -23,6 +24,7 @@ import { domainProblem, httpProblem, problem, shortened } from './problem';
 import { createBuyerRateLimit } from './rate-limit';
 import { eventRoutes } from './routes/events';
 import { healthRoutes } from './routes/health';
+import { liveRoutes } from './routes/live';
 import { orderRoutes } from './routes/orders';
 import { queueRoutes } from './routes/queue';
 import { refundRoutes } from './routes/refunds';
@@ -92,12 +94,13 @@ export function createRouteDeps(deps: AppDeps): RouteDeps {
     events,
     waitingRoom,
     onsale: createOnsale(deps),
+    live: createLive({ ...deps, seatMap }),
   };
 }
 
-export function createApp(deps: AppDeps) {
+/** The app on `deps`; a suite that inspects the services (the live streams' stats) passes them built. */
+export function createApp(deps: AppDeps, routeDeps: RouteDeps = createRouteDeps(deps)) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
-  const routeDeps = createRouteDeps(deps);
 
   // First: everything after, and each log line it writes, runs inside the request's span.
   for (const middleware of requestTracing()) app.use(middleware);
@@ -129,6 +132,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', metricsRoutes(routeDeps.metrics));
   app.route('/', eventRoutes(routeDeps));
   app.route('/', queueRoutes(routeDeps));
+  app.route('/', liveRoutes(routeDeps));
   app.route('/', reservationRoutes(routeDeps));
   app.route('/', orderRoutes(routeDeps));
   app.route('/', refundRoutes(routeDeps));
@@ -147,7 +151,7 @@ export function createApp(deps: AppDeps) {
     scheme: 'bearer',
     bearerFormat: 'JWT',
   });
-  app.get('/docs', swaggerUI({ url: '/openapi.json' }));
+  app.route('/', docsRoutes());
 
   app.notFound((c) => problem(c, 'NOT_FOUND', `no route for ${c.req.method} ${shortened(c.req.path)}`));
   app.onError((error, c) => {

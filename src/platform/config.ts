@@ -27,6 +27,10 @@
 //   MAX_PAYMENT_ATTEMPTS         3; card attempts per reservation before it is released
 //   HOLD_GRACE_SECONDS           120; a held seat whose lease (held_until) lapsed longer ago is back on sale
 //   API_WAIT_MS                  5000; how long the API waits on a hold or confirm before answering 202
+//   LIVE_MAX_SUBSCRIBERS         5000; live streams (seat map and sales) one API process serves at once
+//   LIVE_HEARTBEAT_SECONDS       15; a comment line on every live stream this often, so proxies keep it open
+//   LIVE_REPLAY_LOG              1000; transitions per event kept for clients resuming with Last-Event-ID
+//   LIVE_PUSH_INTERVAL_MS        1000; the shortest time between two availability or sales pushes of an event
 //   PORT                         3000
 //   WORKER_METRICS_PORT          9464; the worker's /metrics (Boxoffice's and the Temporal SDK's); 0 = any free port
 //   METRICS_ENABLED              true; "false" turns every metric off: no /metrics on the API or the worker
@@ -138,6 +142,10 @@ const envSchema = z.object({
     .max(86_400, 'must be at most 86400 (a day)')
     .default(defaultHoldGraceSeconds),
   API_WAIT_MS: positiveInt(5000),
+  LIVE_MAX_SUBSCRIBERS: z.coerce.number().int().min(1).max(1_000_000).default(5000),
+  LIVE_HEARTBEAT_SECONDS: z.coerce.number().int().min(1).max(3600).default(15),
+  LIVE_REPLAY_LOG: z.coerce.number().int().min(1).max(1_000_000).default(1000),
+  LIVE_PUSH_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   METRICS_ENABLED: z.enum(['true', 'false'], { error: 'must be true or false' }).default('true'),
@@ -157,6 +165,17 @@ export type AuthConfig = { issuer?: string; audience?: string } & (
   | { jwtSecret: string; jwksUrl?: undefined }
   | { jwtSecret?: undefined; jwksUrl: string }
 );
+
+/** The live streams (SSE) of the seat map and of sales. */
+export interface LiveConfig {
+  /** Streams one API process serves at once; one more is refused with 503 and Retry-After. */
+  maxSubscribers: number;
+  heartbeatSeconds: number;
+  /** Transitions per event kept for resuming clients; a client that missed more gets a snapshot. */
+  replayLog: number;
+  /** At most one availability push and one sales push per event in this many milliseconds. */
+  pushIntervalMs: number;
+}
 
 export interface Config {
   databaseUrl: string;
@@ -191,6 +210,7 @@ export interface Config {
    */
   holdGraceSeconds: number;
   apiWaitMs: number;
+  live: LiveConfig;
   port: number;
   /** Where the worker serves /metrics for Prometheus. */
   workerMetricsPort: number;
@@ -304,6 +324,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     holdGraceSeconds: e.HOLD_GRACE_SECONDS,
     apiWaitMs: e.API_WAIT_MS,
+    live: {
+      maxSubscribers: e.LIVE_MAX_SUBSCRIBERS,
+      heartbeatSeconds: e.LIVE_HEARTBEAT_SECONDS,
+      replayLog: e.LIVE_REPLAY_LOG,
+      pushIntervalMs: e.LIVE_PUSH_INTERVAL_MS,
+    },
     port: e.PORT,
     workerMetricsPort: e.WORKER_METRICS_PORT,
     metricsEnabled: e.METRICS_ENABLED === 'true',

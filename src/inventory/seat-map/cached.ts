@@ -17,6 +17,7 @@ import {
   nextPage,
   type SeatMapView,
   type SeatPage,
+  type SeatSnapshot,
   type SeatView,
   withinPage,
 } from './views';
@@ -167,5 +168,41 @@ export function createCachedReads(redis: Redis, onStale: (eventId: string) => vo
     };
   }
 
-  return { read, availability };
+  /**
+   * Every seat's status (of one section, or all) and the map's version, read in one transaction so the
+   * statuses are exactly those at that version: what a live client starts from. Lapsed holds show
+   * available, as in `read`.
+   */
+  async function snapshot(eventId: string, section?: string): Promise<SeatSnapshot | undefined> {
+    const k = seatMapKeys(eventId);
+    // Sections never change once the map is complete, so reading them first leaves the snapshot atomic.
+    const sectionsJson = await redis.get(k.sections);
+    if (!sectionsJson) return undefined;
+    const all = (JSON.parse(sectionsJson) as SectionInfo[]).map((info) => info.id);
+    const ids = section === undefined ? all : all.filter((id) => id === section);
+    const known = new Map(ids.map((id) => [id, layouts.get(layoutKey(eventId, id))]));
+    const missing = ids.filter((id) => known.get(id) === undefined);
+    const multi = redis
+      .multi()
+      .get(k.version)
+      .zrangebyscore(k.leases, ...lapsedRange());
+    for (const id of ids) multi.get(k.codes(id));
+    for (const id of missing) multi.hget(k.layout, id);
+    const [version, lapsedIds, ...values] = unwrap<[string | null, string[], ...(string | null)[]]>(
+      await multi.exec(),
+    );
+    missing.forEach((id, index) => {
+      known.set(id, rememberLayout(eventId, id, values[ids.length + index] ?? null));
+    });
+    const lapsed = new Set(lapsedIds);
+    const seats = ids.flatMap((id, index) =>
+      seatsOf(id, known.get(id) ?? [], values[index] ?? null, lapsed).map((seat) => ({
+        id: seat.id,
+        status: seat.status,
+      })),
+    );
+    return { version: Number(version ?? 0), seats };
+  }
+
+  return { read, availability, snapshot };
 }

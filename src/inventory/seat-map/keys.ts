@@ -11,6 +11,11 @@
 //                                     read shows a seat whose lease lapsed beyond the grace as available
 //   seatmap:{eventId}:fresh           present (with a TTL) while the map was reconciled with Postgres lately
 //   seatmap:{eventId}:filling         short lock: one process fills an event at a time
+//   seatmap:{eventId}:version         the map's version: moves by one on every transition of a seat's status
+//                                     (and once when a fill places seats the map did not have)
+//   seatmap:{eventId}:log             stream of the latest transitions, entry id 0-<version>, fields s (seat)
+//                                     and c (status code), capped: what a reconnecting client resumes from
+// Channel seatmap:{eventId}:live carries each script run's transitions (and resyncs) to the API processes.
 // Every write carries the seat's Postgres `version` and a lower version never overwrites a higher one,
 // so write-through, a concurrent fill and retries commute; counters move only with the seat's status.
 import type { SeatStatus } from '../seats';
@@ -37,6 +42,9 @@ export function seatMapKeys(eventId: string) {
     fresh: `${tag}:fresh`,
     leases: `${tag}:leases`,
     filling: `${tag}:filling`,
+    version: `${tag}:version`,
+    log: `${tag}:log`,
+    live: `${tag}:live`,
     status: (section: string) => `${tag}:st:${section}`,
     codes: (section: string) => `${tag}:codes:${section}`,
   };
@@ -56,4 +64,13 @@ export function parseStatus(
   const sep = value.indexOf(':');
   const status = statusOfCode[value.charAt(sep + 1)];
   return status ? { version: Number(value.slice(0, sep)), status } : undefined;
+}
+
+const livePrefix = 'seatmap:{';
+const liveSuffix = '}:live';
+
+/** The event whose live channel this is; undefined for any other channel. */
+export function eventOfLiveChannel(channel: string): string | undefined {
+  if (!channel.startsWith(livePrefix) || !channel.endsWith(liveSuffix)) return undefined;
+  return channel.slice(livePrefix.length, -liveSuffix.length);
 }

@@ -48,3 +48,16 @@ export interface AvailabilityView {
   eventId: string;
   sections: SectionCounts[];
 }
+
+/** Every seat's status at one version of the map: where a live client starts (or starts over). */
+export interface SeatSnapshot {
+  version: number;
+  seats: { id: string; status: SeatStatus }[];
+}
+
+/** One transition of the map: a seat's new status, at the map's version it made. */
+export interface SeatTransition {
+  version: number;
+  id: string;
+  status: SeatStatus;
+}
