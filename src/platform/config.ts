@@ -9,7 +9,8 @@
 //   TEMPORAL_PAYMENT_TASK_QUEUE  boxoffice-payments (payment activities, globally rate limited)
 //   TEMPORAL_API_KEY             (optional) API key for Temporal Cloud; implies TLS
 //   TEMPORAL_TLS                 (optional) "true" to dial Temporal over TLS
-//   NODE_ENV                     (optional) "production" refuses the public development secrets below
+//   NODE_ENV                     (optional) "production" refuses the public development secrets below,
+//                                turns off the pages' dev sign-in and serves their prebuilt bundle
 //   AUTH_JWT_SECRET              >= 16 chars; HS256 secret for bearer tokens (this or AUTH_JWKS_URL)
 //   AUTH_JWKS_URL                an identity provider's JWKS (RS256/EdDSA tokens) instead of AUTH_JWT_SECRET
 //   AUTH_JWT_ISSUER              checked against `iss` when set; required with AUTH_JWKS_URL
@@ -191,6 +192,13 @@ export interface Config {
   auth: AuthConfig;
   /** Signs ticket codes; never the bearer-token secret, so neither key can stand in for the other. */
   ticketSigningSecret: string;
+  /** NODE_ENV=production: the web pages serve their prebuilt bundle (web/dist) instead of building it. */
+  production: boolean;
+  /**
+   * The web pages' sign-in form may mint tokens (POST /dev/sign-in): only in development (not with
+   * NODE_ENV=production or a live Stripe key) and with AUTH_JWT_SECRET (not an identity provider's keys).
+   */
+  devSignIn: boolean;
   stripe: { secretKey: string; apiUrl?: string; webhookSecret?: string };
   waitingRoom: {
     /** Signs queue and admission tokens: the first key signs, every key verifies. */
@@ -255,14 +263,16 @@ function authProblems(env: Record<string, string | undefined>): string[] {
   return problems;
 }
 
+/** Why real money or real users are at stake (production, a live Stripe key), or undefined in development. */
+function realStakes(env: Record<string, string | undefined>): string | undefined {
+  if (env.NODE_ENV === 'production') return 'NODE_ENV=production';
+  if (/^(sk|rk)_live_/.test(env.STRIPE_SECRET_KEY ?? '')) return 'a live Stripe key';
+  return undefined;
+}
+
 /** The public development values, refused where real money or real users are at stake. */
 function devSecretProblems(env: Record<string, string | undefined>): string[] {
-  const why =
-    env.NODE_ENV === 'production'
-      ? 'NODE_ENV=production'
-      : /^(sk|rk)_live_/.test(env.STRIPE_SECRET_KEY ?? '')
-        ? 'a live Stripe key'
-        : undefined;
+  const why = realStakes(env);
   if (!why) return [];
   const problems = Object.entries(devSecrets)
     .filter(([name, value]) => env[name] === value)
@@ -307,6 +317,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       : // authProblems has refused a configuration with neither.
         { jwtSecret: e.AUTH_JWT_SECRET as string, ...claims },
     ticketSigningSecret: e.TICKET_SIGNING_SECRET,
+    production: e.NODE_ENV === 'production',
+    // Minting any role's token for anyone is for a laptop only, and needs the shared secret to sign with.
+    devSignIn: realStakes(present) === undefined && e.AUTH_JWKS_URL === undefined,
     stripe: {
       secretKey: e.STRIPE_SECRET_KEY,
       apiUrl: e.STRIPE_API_URL,
