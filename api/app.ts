@@ -20,6 +20,7 @@ import { docsRoutes } from './docs';
 import type { AppDeps, AppEnv, RouteDeps } from './env';
 import { createFastRejection } from './fast-rejection';
 import { createApiMetrics, metricsRoutes } from './metrics';
+import { pageRoutes } from './pages';
 import { domainProblem, httpProblem, problem, shortened } from './problem';
 import { createBuyerRateLimit } from './rate-limit';
 import { eventRoutes } from './routes/events';
@@ -143,7 +144,11 @@ export function createApp(deps: AppDeps, routeDeps: RouteDeps = createRouteDeps(
     info: {
       title: 'Boxoffice API',
       version: '1.0.0',
-      description: 'Durable ticket checkout for flash sales. Errors are application/problem+json.',
+      description:
+        'Durable ticket checkout for flash sales. Errors are application/problem+json.\n\n' +
+        'Web pages served by this API: [events](/), an event page (`/events/{eventId}`: live seat map, ' +
+        'waiting room, checkout), an order (`/orders/{orderId}`, tickets as QR codes), the organizer ' +
+        'dashboard (`/organizer/events/{eventId}`) and [sign-in](/sign-in).',
     },
   });
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
@@ -152,6 +157,7 @@ export function createApp(deps: AppDeps, routeDeps: RouteDeps = createRouteDeps(
     bearerFormat: 'JWT',
   });
   app.route('/', docsRoutes());
+  app.route('/', pageRoutes(routeDeps));
 
   app.notFound((c) => problem(c, 'NOT_FOUND', `no route for ${c.req.method} ${shortened(c.req.path)}`));
   app.onError((error, c) => {
