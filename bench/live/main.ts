@@ -138,6 +138,7 @@ async function main() {
       clients: params.clients,
     });
     const { connectMs } = await next('ready');
+    const cpuConnected = process.cpuUsage();
     const connected = memory();
     const [, subscriptions] = (await redis.pubsub('NUMSUB', liveChannel(event.id))) as [string, number];
     say(
@@ -160,8 +161,9 @@ async function main() {
     const finalVersion = (await services.seatMap.version(event.id)) ?? 0;
     tell({ type: 'verdict', commits, finalVersion, deadlineMs: 60_000 });
     const { verdict, cpuMs: clientCpuMs } = await next('verdict');
+    const cpuFanOut = process.cpuUsage(cpuConnected);
     const after = memory();
-    const cpu = process.cpuUsage(cpuBefore);
+    const cpuConnect = process.cpuUsage(cpuBefore);
 
     const result: LiveResult = {
       benchmark: 'live',
@@ -197,7 +199,13 @@ async function main() {
         },
       },
       redisSubscriptions: subscriptions,
-      cpuMs: { api: Math.round((cpu.user + cpu.system) / 1000), clients: clientCpuMs },
+      cpuMs: {
+        apiConnect: Math.round(
+          (cpuConnect.user + cpuConnect.system - cpuFanOut.user - cpuFanOut.system) / 1000,
+        ),
+        apiFanOut: Math.round((cpuFanOut.user + cpuFanOut.system) / 1000),
+        clients: clientCpuMs,
+      },
     };
     const text = markdown(result);
     const paths = writeResults(params.out, result, text);

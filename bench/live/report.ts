@@ -26,14 +26,15 @@ export interface LiveResult {
   };
   /** Redis subscriptions to the event's channel during the run (one per API process, whatever the clients). */
   redisSubscriptions: number;
-  cpuMs: { api: number; clients: number };
+  /** The API process while the clients connected, and while the transitions fanned out; the clients' process. */
+  cpuMs: { apiConnect: number; apiFanOut: number; clients: number };
 }
 
 const kib = (bytes: number) => `${Math.round(bytes / 102.4) / 10} KiB`;
 const mib = (bytes: number) => `${Math.round(bytes / 104_857.6) / 10} MiB`;
 const ms = (value: number) => `${value} ms`;
 const perDelivery = (result: LiveResult) =>
-  result.verdict.delivered ? Math.round((result.cpuMs.api * 1000) / result.verdict.delivered) : 0;
+  result.verdict.delivered ? Math.round((result.cpuMs.apiFanOut * 1000) / result.verdict.delivered) : 0;
 
 export function markdown(result: LiveResult): string {
   const { params, verdict, memory, drive } = result;
@@ -77,7 +78,10 @@ export function markdown(result: LiveResult): string {
         ],
         ["Redis subscriptions to the event's channel", result.redisSubscriptions],
         ['all clients connected (snapshot received) in', ms(result.connect.ms)],
-        ['CPU time: API process / clients process', `${result.cpuMs.api} ms / ${result.cpuMs.clients} ms`],
+        [
+          'CPU time: API connecting / API fanning out / clients process',
+          `${result.cpuMs.apiConnect} ms / ${result.cpuMs.apiFanOut} ms / ${result.cpuMs.clients} ms`,
+        ],
       ],
     ),
     '',
