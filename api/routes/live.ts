@@ -7,7 +7,7 @@ import { type SSEStreamingApi, streamSSE } from 'hono/streaming';
 import { DomainError } from '../../src/errors';
 import { salesView } from '../../src/finance/sales';
 import { getEvent } from '../../src/inventory/events';
-import { type Admission, type Frame, openSeatStream } from '../../src/live';
+import { type Admission, openSeatStream } from '../../src/live';
 import type { Principal } from '../auth';
 import { secured } from '../auth';
 import type { AppEnv, RouteDeps } from '../env';
@@ -27,8 +27,8 @@ const route = routesOf('live');
 
 /** How long a client refused for the cap should wait; streams end and free slots all the time. */
 const fullRetryAfterSeconds = 5;
-/** Messages a slow client may have waiting before its stream ends (it resumes by Last-Event-ID). */
-const maxBacklog = 1000;
+/** What a slow client may have waiting (about 10,000 transitions) before its stream ends; it resumes by id. */
+const maxBacklogChars = 1_000_000;
 
 const missing = (eventId: string) =>
   new DomainError('EVENT_NOT_FOUND', `event ${eventId} does not exist`, { eventId });
@@ -111,7 +111,7 @@ export function liveRoutes(deps: Pick<RouteDeps, 'config' | 'pool' | 'seatMap' |
       const ready = new Promise<SSEStreamingApi>((resolve) => {
         opened = resolve;
       });
-      const send = async (frame: Frame) => (await ready).writeSSE(frame);
+      const write = async (text: string) => (await ready).write(text);
       const seats = await openSeatStream({
         eventId,
         section,
@@ -119,8 +119,8 @@ export function liveRoutes(deps: Pick<RouteDeps, 'config' | 'pool' | 'seatMap' |
         seatMap: deps.seatMap,
         feed: deps.live.feed,
         availability: deps.live.availability,
-        send,
-        maxBacklog,
+        write,
+        maxBacklogChars,
       }).catch((error: unknown) => {
         admission.release();
         throw error;

@@ -2,6 +2,9 @@
 // connection, opened when the first client of any event arrives and closed when the last one leaves, one
 // SUBSCRIBE per event however many clients watch it (reference counted), and the fan-out of every
 // message, in the order Redis delivered it (version order), to that event's listeners in this process.
+// Messages are handed over in batches, once per turn of the event loop: idle, a batch is one message
+// and nothing waits; busy (thousands of clients), a batch holds what arrived meanwhile, so a client gets
+// one write per batch rather than one per message and the process keeps up instead of falling behind.
 
 import { eventOfLiveChannel, type LiveMessage, liveChannel, parseLiveMessage } from '../inventory/seat-map';
 import type { Logger } from '../platform/logger';
@@ -32,6 +35,9 @@ export interface LiveFeed {
 interface Channel {
   listeners: Set<FeedListener>;
   subscribed: Promise<unknown>;
+  /** Messages waiting for the next batch. */
+  queued: LiveMessage[];
+  batch?: NodeJS.Immediate;
 }
 
 export function createLiveFeed(deps: { redis: Redis; log: Logger }): LiveFeed {
@@ -65,19 +71,26 @@ export function createLiveFeed(deps: { redis: Redis; log: Logger }): LiveFeed {
   }
 
   function deliver(channel: Channel, message: LiveMessage): void {
-    for (const listener of channel.listeners) {
-      try {
-        listener(message);
-      } catch (error) {
-        deps.log.error({ err: error }, 'live feed listener failed');
+    channel.queued.push(message);
+    channel.batch ??= setImmediate(() => {
+      channel.batch = undefined;
+      const messages = channel.queued.splice(0);
+      for (const listener of channel.listeners) {
+        try {
+          for (const queued of messages) listener(queued);
+        } catch (error) {
+          deps.log.error({ err: error }, 'live feed listener failed');
+        }
       }
-    }
+    });
   }
 
   function release(eventId: string, channel: Channel, listener: FeedListener): void {
     channel.listeners.delete(listener);
     if (channel.listeners.size > 0 || channels.get(eventId) !== channel) return;
     channels.delete(eventId);
+    clearImmediate(channel.batch);
+    channel.batch = undefined;
     const open = subscriber;
     if (!open) return;
     if (channels.size === 0) {
@@ -94,7 +107,7 @@ export function createLiveFeed(deps: { redis: Redis; log: Logger }): LiveFeed {
       let channel = channels.get(eventId);
       if (!channel) {
         const listeners = new Set<FeedListener>();
-        channel = { listeners, subscribed: connection().subscribe(liveChannel(eventId)) };
+        channel = { listeners, subscribed: connection().subscribe(liveChannel(eventId)), queued: [] };
         channels.set(eventId, channel);
       }
       channel.listeners.add(listener);

@@ -11,7 +11,7 @@ import type { Redis } from '../platform/redis';
 import { createLiveFeed, type FeedStats, type LiveFeed } from './feed';
 import { createViewFeed, type ViewFeed } from './views';
 
-export { type Frame, openSeatStream, type SeatStream, type StreamEnd } from './seat-stream';
+export { openSeatStream, type SeatStream, type StreamEnd, sseText } from './seat-stream';
 
 export interface LiveDeps {
   config: { live: LiveConfig; holdGraceSeconds: number };

@@ -1,7 +1,10 @@
 // Owns one client's live seat map: where it starts (the transitions after its Last-Event-ID from the
 // log, or a snapshot), then every transition of the event's channel exactly once and in version order,
 // whatever arrives while it catches up; a gap (a lost subscription, a fill) sends it back to the log.
-// Independent of HTTP: it hands frames to `send` one at a time and awaits each.
+// Independent of HTTP: it hands Server-Sent Events text to `write`, one write at a time; what arrives
+// meanwhile (a batch of the feed, or while a write is pending) is joined into the next write, so a busy
+// process makes fewer, larger writes rather than falling behind. Each transition's text is rendered once
+// for every client that receives it.
 import {
   type AvailabilityView,
   type LiveMessage,
@@ -12,13 +15,6 @@ import {
 import type { LiveFeed } from './feed';
 import type { ViewFeed } from './views';
 
-/** An SSE message: `id` is the map's version where the frame has one. */
-export interface Frame {
-  event: 'seat' | 'snapshot' | 'availability';
-  data: string;
-  id?: string;
-}
-
 export interface SeatStreamOptions {
   eventId: string;
   section?: string;
@@ -27,9 +23,10 @@ export interface SeatStreamOptions {
   seatMap: Pick<SeatMap, 'changesSince' | 'snapshot' | 'availability'>;
   feed: LiveFeed;
   availability: ViewFeed<AvailabilityView>;
-  send(frame: Frame): Promise<void>;
-  /** Messages waiting for a slow client beyond which the stream ends (the client resumes by its id). */
-  maxBacklog: number;
+  /** Writes Server-Sent Events text to the client; resolves when the client's connection took it. */
+  write(text: string): Promise<unknown>;
+  /** Characters waiting for a slow client beyond which the stream ends (the client resumes by its id). */
+  maxBacklogChars: number;
 }
 
 /** Why a stream ended by itself. */
@@ -42,22 +39,43 @@ export interface SeatStream {
   close(): void;
 }
 
-type Item =
-  | { kind: 'catch-up' }
-  | { kind: 'message'; message: LiveMessage }
-  | { kind: 'availability'; view: AvailabilityView };
+/** An SSE message as Hono's writeSSE writes it (our data is one line of JSON). */
+export function sseText(event: string, data: string, id?: string): string {
+  return `event: ${event}\ndata: ${data}${id === undefined ? '' : `\nid: ${id}`}\n\n`;
+}
+
+/** Messages that may wait for a catch-up (a Redis round trip or two) before the stream gives up. */
+const maxWaitingMessages = 10_000;
+
+// The feed hands every client the same transition objects: each is rendered once.
+const rendered = new WeakMap<SeatTransition, string>();
+function seatText(t: SeatTransition): string {
+  let text = rendered.get(t);
+  if (text === undefined) {
+    text = sseText(
+      'seat',
+      JSON.stringify({ id: t.id, status: t.status, version: t.version }),
+      String(t.version),
+    );
+    rendered.set(t, text);
+  }
+  return text;
+}
 
 /**
  * Subscribes first, then catches up, so nothing published in between is missed: what the feed delivers
- * meanwhile waits in the inbox and is skipped up to the version the catch-up reached.
+ * meanwhile waits and is skipped up to the version the catch-up reached.
  */
 export async function openSeatStream(options: SeatStreamOptions): Promise<SeatStream> {
   const { eventId, section, seatMap } = options;
   const inSection = (seatId: string) => section === undefined || sectionOfSeat(seatId) === section;
-  // The catch-up goes first, ahead of anything the feed delivers.
-  const inbox: Item[] = [{ kind: 'catch-up' }];
   let last = options.resumeFrom;
-  let pumping = false;
+  // Starts catching up: the first catch-up runs once both subscriptions are in place.
+  let catchingUp = true;
+  const pending: LiveMessage[] = [];
+  let pendingAvailability: AvailabilityView | undefined;
+  let out = '';
+  let writing = false;
   let closed = false;
   let end: (value: { reason: StreamEnd; error?: unknown }) => void = () => undefined;
   const ended = new Promise<{ reason: StreamEnd; error?: unknown }>((resolve) => {
@@ -68,104 +86,143 @@ export async function openSeatStream(options: SeatStreamOptions): Promise<SeatSt
   function close(): void {
     if (closed) return;
     closed = true;
-    inbox.length = 0;
+    pending.length = 0;
+    out = '';
     for (const stop of stops.splice(0)) stop();
   }
 
   function finish(reason: StreamEnd, error?: unknown): void {
+    if (closed) return;
     close();
     end({ reason, error });
   }
 
-  function enqueue(item: Item): void {
+  function emit(text: string): void {
     if (closed) return;
-    if (inbox.length >= options.maxBacklog) {
-      finish('slow-client');
-      return;
+    out += text;
+    if (out.length > options.maxBacklogChars) finish('slow-client');
+    else if (!writing) {
+      // After the current batch of the feed: everything it holds for this client goes in one write.
+      writing = true;
+      queueMicrotask(() => void flush());
     }
-    inbox.push(item);
-    if (!pumping) void pump();
   }
 
-  const seatFrame = (t: SeatTransition): Frame => ({
-    event: 'seat',
-    id: String(t.version),
-    data: JSON.stringify({ id: t.id, status: t.status, version: t.version }),
-  });
+  async function flush(): Promise<void> {
+    try {
+      while (out.length > 0 && !closed) {
+        const chunk = out;
+        out = '';
+        await options.write(chunk);
+      }
+    } catch (error) {
+      finish('failed', error);
+    } finally {
+      writing = false;
+    }
+  }
 
+  function availabilityText(view: AvailabilityView): string {
+    const sections = view.sections.filter((counts) => section === undefined || counts.id === section);
+    return sseText('availability', JSON.stringify({ eventId, sections }));
+  }
+
+  /** Brings the client to the map's current version: the log's transitions, or a snapshot. */
   async function catchUp(): Promise<void> {
     if (last !== undefined) {
       const missed = await seatMap.changesSince(eventId, last);
       if (missed) {
         last = missed.version;
-        for (const t of missed.transitions) if (inSection(t.id)) await options.send(seatFrame(t));
+        for (const t of missed.transitions) if (inSection(t.id)) emit(seatText(t));
         return;
       }
     }
     const snapshot = await seatMap.snapshot(eventId, section);
-    if (!snapshot) return finish('map-unavailable');
+    if (!snapshot) {
+      finish('map-unavailable');
+      return;
+    }
     last = snapshot.version;
-    await options.send({
-      event: 'snapshot',
-      id: String(snapshot.version),
-      data: JSON.stringify({ version: snapshot.version, seats: snapshot.seats }),
-    });
+    const data = JSON.stringify({ version: snapshot.version, seats: snapshot.seats });
+    emit(sseText('snapshot', data, String(snapshot.version)));
   }
 
-  async function apply(transitions: SeatTransition[]): Promise<void> {
-    for (const t of transitions) {
-      if (closed) return;
+  function startCatchUp(): void {
+    catchingUp = true;
+    catchUp()
+      .then(() => {
+        catchingUp = false;
+        drain();
+      })
+      .catch((error: unknown) => finish('failed', error));
+  }
+
+  /** Handles what waited during a catch-up, until another catch-up starts or nothing is left. */
+  function drain(): void {
+    while (!catchingUp && !closed) {
+      const message = pending.shift();
+      if (!message) break;
+      handle(message);
+    }
+    if (!catchingUp && pendingAvailability) {
+      const view = pendingAvailability;
+      pendingAvailability = undefined;
+      emit(availabilityText(view));
+    }
+  }
+
+  function handle(message: LiveMessage): void {
+    if (message.type === 'resync') {
+      startCatchUp();
+      return;
+    }
+    if (message.type !== 'seats') return;
+    for (const t of message.transitions) {
       const seen = last ?? 0;
       if (t.version <= seen) continue;
-      // A version missing in between: the log has it (or the client needs a snapshot).
+      // A version missing in between: the log has it, and this message again after the catch-up.
       if (t.version !== seen + 1) {
-        await catchUp();
-        continue;
+        pending.unshift(message);
+        startCatchUp();
+        return;
       }
       last = t.version;
-      if (inSection(t.id)) await options.send(seatFrame(t));
+      if (inSection(t.id)) emit(seatText(t));
     }
   }
 
-  async function availabilityFrame(view: AvailabilityView): Promise<void> {
-    const sections = view.sections.filter((counts) => section === undefined || counts.id === section);
-    await options.send({ event: 'availability', data: JSON.stringify({ eventId, sections }) });
+  function received(message: LiveMessage): void {
+    if (closed) return;
+    if (!catchingUp) {
+      handle(message);
+      return;
+    }
+    pending.push(message);
+    if (pending.length > maxWaitingMessages) finish('slow-client');
   }
 
-  async function handle(item: Item): Promise<void> {
-    if (item.kind === 'catch-up') {
-      await catchUp();
-      const view = await seatMap.availability(eventId);
-      if (view && !closed) await availabilityFrame(view);
-    } else if (item.kind === 'availability') {
-      await availabilityFrame(item.view);
-    } else if (item.message.type === 'seats') {
-      await apply(item.message.transitions);
-    } else if (item.message.type === 'resync') {
-      await catchUp();
-    }
-  }
-
-  async function pump(): Promise<void> {
-    pumping = true;
-    try {
-      for (let item = inbox.shift(); item && !closed; item = inbox.shift()) await handle(item);
-    } catch (error) {
-      finish('failed', error);
-    } finally {
-      pumping = false;
-    }
+  function availabilityMoved(view: AvailabilityView): void {
+    if (closed) return;
+    // Only the latest counts matter: an older view waiting for a catch-up is replaced.
+    if (catchingUp) pendingAvailability = view;
+    else emit(availabilityText(view));
   }
 
   try {
-    stops.push(await options.feed.subscribe(eventId, (message) => enqueue({ kind: 'message', message })));
-    stops.push(
-      await options.availability.subscribe(eventId, (view) => enqueue({ kind: 'availability', view })),
-    );
+    stops.push(await options.feed.subscribe(eventId, received));
+    stops.push(await options.availability.subscribe(eventId, availabilityMoved));
   } catch (error) {
     close();
     throw error;
   }
-  if (!pumping) void pump();
+  // The first catch-up, then the counts as they are now (later ones arrive when they change).
+  catchUp()
+    .then(async () => {
+      const view = await seatMap.availability(eventId);
+      if (view && !pendingAvailability) pendingAvailability = view;
+      catchingUp = false;
+      drain();
+    })
+    .catch((error: unknown) => finish('failed', error));
   return { ended, close };
 }

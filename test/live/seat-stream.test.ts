@@ -3,6 +3,8 @@
 // process, nothing left behind when a client leaves, and a cap on streams per process.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { liveChannel } from '../../src/inventory/seat-map';
+import { holdSeatsTx } from '../../src/inventory/seats';
+import { createRedis } from '../../src/platform/redis';
 import { connectTestStores } from '../helpers/app';
 import { createTestEvent, section } from '../inventory/helpers';
 import { checkoutSeats, seatEvents, serveLiveApp, type Watcher } from './helpers';
@@ -193,6 +195,51 @@ describe('the live seat map', () => {
     expect(admitted.connection.status).toBe(200);
     for (const client of [...open, admitted]) client.connection.close();
     await expectNothingLeft();
+  });
+
+  it('sends what a fill repairs as transitions, and a snapshot when a fill rebuilt what Redis lost', async () => {
+    const eventId = await liveEvent();
+    const watcher = await watch(eventId);
+    const { version } = await snapshotOf(watcher);
+    // A hold whose write-through never arrived (a crash between the commit and Redis): the fill repairs it.
+    await holdSeatsTx(stores.pool, {
+      reservationId: 'rsv_live_missed',
+      buyerId: 'buyer-live-missed',
+      eventId,
+      request: { seatIds: ['B-1-4'] },
+    });
+    await server.seatMap.fill(eventId);
+    const [repaired] = await seatEvents(watcher, 1);
+    expect(JSON.parse(repaired?.data ?? '{}')).toEqual({ id: 'B-1-4', status: 'held', version: version + 1 });
+
+    // Redis lost a section: the fill places its seats again, which no transition describes.
+    await stores.redis.del(`seatmap:{${eventId}}:st:A`);
+    await server.seatMap.fill(eventId);
+    await vi.waitFor(() => expect(watcher.of('snapshot')).toHaveLength(2));
+    const [, rebuilt] = watcher.of('snapshot');
+    expect(rebuilt.version).toBeGreaterThan(version + 1);
+    expect(rebuilt.seats.find((seat: { id: string }) => seat.id === 'B-1-4').status).toBe('held');
+    watcher.connection.close();
+  });
+
+  it('answers 503 while Redis is down, and keeps nothing of the refused stream', async () => {
+    const eventId = await liveEvent();
+    const down = createRedis('redis://127.0.0.1:1');
+    const offline = await serveLiveApp({ pool: stores.pool, redis: down });
+    try {
+      const refused = await offline.watch(`/v1/events/${eventId}/seats/stream`);
+      expect(refused.connection.status).toBe(503);
+      expect(JSON.parse(refused.connection.body)).toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
+      expect(refused.connection.headers['retry-after']).toBeDefined();
+      expect(offline.live.stats()).toMatchObject({
+        streams: 0,
+        heartbeats: 0,
+        feed: { events: 0, listeners: 0 },
+      });
+    } finally {
+      await offline.close();
+      down.disconnect();
+    }
   });
 
   it('answers bad requests with problems before any stream starts', async () => {
