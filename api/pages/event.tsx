@@ -124,7 +124,9 @@ export function eventPage(
           </section>
 
           <aside class="checkout" aria-labelledby="checkout-heading">
-            <h2 id="checkout-heading">Checkout</h2>
+            <h2 id="checkout-heading" tabindex={-1}>
+              Checkout
+            </h2>
             <div id="sign-in-hint" class="panel" hidden>
               <p>
                 <a id="sign-in-link" href={`/sign-in?next=/events/${encodeURIComponent(event.id)}`}>

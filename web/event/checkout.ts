@@ -93,7 +93,8 @@ export function createCheckout(options: CheckoutOptions) {
     say(message);
     announce(message);
     refreshHoldButton();
-    holdButton.focus();
+    // The hold panel that had focus is gone: the checkout's heading takes it, where the news is read.
+    byId('checkout-heading').focus();
   }
 
   function startCountdown(expiresAt: string): void {
