@@ -118,6 +118,12 @@ export function eventPage(
                 <span class="swatch" data-status="sold" /> sold
               </li>
             </ul>
+            {seats.length < event.totalSeats && (
+              <p class="hint">
+                {`This venue has ${event.totalSeats} seats; the map shows the first ${seats.length}. ` +
+                  'The rest can be held as best available in their section through the API.'}
+              </p>
+            )}
             {event.sections.map((section) => (
               <Section section={section} seats={bySection.get(section.id) ?? []} currency={event.currency} />
             ))}

@@ -208,9 +208,13 @@ describe('the web pages in a browser', () => {
     expect((await handle.query(statusQuery)).phase).toBe('OPEN');
     expect(workers.some((url) => url.includes('queue-worker'))).toBe(true);
 
-    // The hold carries the admission (without it the API answers 403 ADMISSION_REQUIRED).
-    await seat(buyer, 'B-1-1').click();
-    await buyer.getByRole('button', { name: 'Hold seat' }).click();
+    // By keyboard this time: seats and the hold are real buttons. The hold carries the admission
+    // (without it the API answers 403 ADMISSION_REQUIRED).
+    await seat(buyer, 'B-1-1').focus();
+    await buyer.keyboard.press('Space');
+    expect(await seat(buyer, 'B-1-1').getAttribute('aria-pressed')).toBe('true');
+    await buyer.getByRole('button', { name: 'Hold seat' }).focus();
+    await buyer.keyboard.press('Enter');
     await buyer.locator('#hold').waitFor({ state: 'visible' });
     expect(await buyer.locator('#checkout-error').textContent()).toBe('');
   });
