@@ -45,10 +45,12 @@ export function createRefundActivities(deps: { pool: Pool; seatMap: SeatMap; log
 
     /** Applies an accepted refund to the order (status, refunded total, void tickets, seats back to sale). */
     async applyRefund(input: ApplyRefundInput): Promise<AppliedRefund> {
-      const { changes, ...applied } = await withTransaction(deps.pool, (client) =>
+      const { changes, eventId, ...applied } = await withTransaction(deps.pool, (client) =>
         applyRefundTx(client, input),
       );
       await deps.seatMap.applyChanges(changes);
+      // Seats a refund leaves sold (the event's policy, a partial refund) publish no transition.
+      await deps.seatMap.announceSales(eventId);
       deps.log.info({ ...input, ...applied }, 'refund applied to order');
       return applied;
     },

@@ -3,7 +3,6 @@
 
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { swaggerUI } from '@hono/swagger-ui';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
@@ -13,16 +12,20 @@ import { createCheckoutHolds } from '../src/checkout/hold';
 import { DomainError } from '../src/errors';
 import { getEvent } from '../src/inventory/events';
 import { createSeatMap } from '../src/inventory/seat-map';
+import { createLive } from '../src/live';
 import { isPoolExhausted, type Pool } from '../src/platform/db';
 import { isDependencyDown } from '../src/platform/outage';
 import { createTtlCache } from '../src/platform/ttl-cache';
+import { docsRoutes } from './docs';
 import type { AppDeps, AppEnv, RouteDeps } from './env';
 import { createFastRejection } from './fast-rejection';
 import { createApiMetrics, metricsRoutes } from './metrics';
+import { pageRoutes } from './pages';
 import { domainProblem, httpProblem, problem, shortened } from './problem';
 import { createRateLimits, rateLimitHeaderComponents } from './rate-limit';
 import { eventRoutes } from './routes/events';
 import { healthRoutes } from './routes/health';
+import { liveRoutes } from './routes/live';
 import { orderRoutes } from './routes/orders';
 import { queueRoutes } from './routes/queue';
 import { refundRoutes } from './routes/refunds';
@@ -91,12 +94,13 @@ export function createRouteDeps(deps: AppDeps): RouteDeps {
     events,
     waitingRoom,
     onsale: createOnsale(deps),
+    live: createLive({ ...deps, seatMap }),
   };
 }
 
-export function createApp(deps: AppDeps) {
+/** The app on `deps`; a suite that inspects the services (the live streams' stats) passes them built. */
+export function createApp(deps: AppDeps, routeDeps: RouteDeps = createRouteDeps(deps)) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
-  const routeDeps = createRouteDeps(deps);
 
   // First: everything after, and each log line it writes, runs inside the request's span.
   for (const middleware of requestTracing()) app.use(middleware);
@@ -130,6 +134,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', metricsRoutes(routeDeps.metrics));
   app.route('/', eventRoutes(routeDeps));
   app.route('/', queueRoutes(routeDeps));
+  app.route('/', liveRoutes(routeDeps));
   app.route('/', reservationRoutes(routeDeps));
   app.route('/', orderRoutes(routeDeps));
   app.route('/', refundRoutes(routeDeps));
@@ -140,7 +145,11 @@ export function createApp(deps: AppDeps) {
     info: {
       title: 'Boxoffice API',
       version: '1.0.0',
-      description: 'Durable ticket checkout for flash sales. Errors are application/problem+json.',
+      description:
+        'Durable ticket checkout for flash sales. Errors are application/problem+json.\n\n' +
+        'Web pages served by this API: [events](/), an event page (`/events/{eventId}`: live seat map, ' +
+        'waiting room, checkout), an order (`/orders/{orderId}`, tickets as QR codes), the organizer ' +
+        'dashboard (`/organizer/events/{eventId}`) and [sign-in](/sign-in).',
     },
   });
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
@@ -151,7 +160,8 @@ export function createApp(deps: AppDeps) {
   for (const [name, header] of Object.entries(rateLimitHeaderComponents)) {
     app.openAPIRegistry.registerComponent('headers', name, header);
   }
-  app.get('/docs', swaggerUI({ url: '/openapi.json' }));
+  app.route('/', docsRoutes());
+  app.route('/', pageRoutes(routeDeps));
 
   app.notFound((c) => problem(c, 'NOT_FOUND', `no route for ${c.req.method} ${shortened(c.req.path)}`));
   app.onError((error, c) => {

@@ -4,6 +4,7 @@
 import type { Client } from '@temporalio/client';
 import type { EventWithSections } from '../src/inventory/events';
 import type { SeatMap } from '../src/inventory/seat-map';
+import type { Live } from '../src/live';
 import type { Config } from '../src/platform/config';
 import type { Pool } from '../src/platform/db';
 import type { Logger } from '../src/platform/logger';
@@ -45,6 +46,8 @@ export interface AppServices {
   events: TtlCache<EventWithSections | undefined>;
   waitingRoom: ApiWaitingRoom;
   onsale: Onsale;
+  /** The process's one live subscription, its views and the cap on live streams. */
+  live: Live;
 }
 
 /** Everything a route may be given; each `xxxRoutes(deps)` takes a `Pick` of exactly what it uses. */

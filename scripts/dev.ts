@@ -325,6 +325,7 @@ async function main(): Promise<void> {
     'Boxoffice is running. Ctrl-C stops everything.',
     `  API            ${apiUrl}   (ready: ${apiUrl}/readyz)`,
     `  API docs       ${apiUrl}/docs   (OpenAPI: ${apiUrl}/openapi.json)`,
+    `  Web pages      ${apiUrl}/   (the demo event: ${apiUrl}/events/${demoEvent().id}; sign in: ${apiUrl}/sign-in)`,
     startTemporal
       ? `  Temporal UI    http://127.0.0.1:${uiPort}/namespaces/${config.temporal.namespace}/workflows`
       : `  Temporal UI    (not started: using the Temporal at ${config.temporal.address})`,

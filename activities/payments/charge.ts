@@ -4,6 +4,7 @@
 // 409s ("in progress") and 429s stay plain errors for the retry policy.
 import Stripe from 'stripe';
 import { DomainError } from '../../src/errors';
+import { announceSales } from '../../src/inventory/seat-map';
 import * as payments from '../../src/payments/payments';
 import {
   declined,
@@ -69,12 +70,20 @@ export function chargeParams(input: ChargeInput): Stripe.PaymentIntentCreatePara
   };
 }
 
-export function createChargeActivity({ pool, stripe, log }: PaymentActivityDeps) {
+export function createChargeActivity({ pool, stripe, log, redis }: PaymentActivityDeps) {
   return { chargePayment };
 
   /** Creates and confirms the attempt's PaymentIntent; a replay of the same attempt never charges twice. */
-  function chargePayment(input: ChargeInput): Promise<ChargeResult> {
-    return whileHeartbeating((cancelled) => charge(input, cancelled));
+  async function chargePayment(input: ChargeInput): Promise<ChargeResult> {
+    try {
+      return await whileHeartbeating((cancelled) => charge(input, cancelled));
+    } catch (error) {
+      // A decline moves the sales funnel without moving a seat: the live sales view hears of it here.
+      if (redis && error instanceof DomainError && error.code === 'PAYMENT_DECLINED') {
+        await announceSales(redis, input.eventId);
+      }
+      throw error;
+    }
   }
 
   async function charge(input: ChargeInput, cancelled: AbortSignal): Promise<ChargeResult> {

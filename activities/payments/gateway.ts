@@ -7,12 +7,15 @@ import { DomainError } from '../../src/errors';
 import type { Config } from '../../src/platform/config';
 import type { Pool } from '../../src/platform/db';
 import type { Logger } from '../../src/platform/logger';
+import type { Redis } from '../../src/platform/redis';
 
 export interface PaymentActivityDeps {
   pool: Pool;
   stripe: Stripe;
   config: Config;
   log: Logger;
+  /** Where a declined attempt is announced to the organizer's live sales view; none, no announcement. */
+  redis?: Redis;
 }
 
 /** Stripe keeps metadata values to 500 characters. */

@@ -5,7 +5,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { mintToken } from '../../api/auth';
 import { createQueueClient, QueueError } from '../../src/waiting-room/client';
 import { solve } from '../../src/waiting-room/proof-of-work';
-import { bodyField, confirm, type Hold, hold, shuffled } from '../flash-sale/buyers';
+import { attempt, bodyField, confirm, type Hold, hold, shuffled } from '../flash-sale/buyers';
 import { log, type Stack, type StackParams } from '../flash-sale/stack';
 import { type HttpAnswer, type HttpClient, sleep } from '../lib/load';
 import type { OnsaleParams } from './options';
@@ -54,10 +54,15 @@ function fetchOver(http: HttpClient, counted: { serverErrors: number }): typeof 
   return (async (input: string | URL | Request, init?: RequestInit) => {
     const url = new URL(String(input));
     const authorization = new Headers(init?.headers).get('authorization') ?? '';
-    const answer: HttpAnswer = await http.call(init?.method ?? 'GET', url.pathname + url.search, {
-      token: authorization.replace(/^Bearer /, ''),
-      body: typeof init?.body === 'string' ? JSON.parse(init.body) : undefined,
-    });
+    const answer: HttpAnswer = await http
+      .call(init?.method ?? 'GET', url.pathname + url.search, {
+        token: authorization.replace(/^Bearer /, ''),
+        body: typeof init?.body === 'string' ? JSON.parse(init.body) : undefined,
+      })
+      .catch((error: Error) => {
+        // As fetch fails: a TypeError, which the queue client rides out like a refusal that says "later".
+        throw new TypeError(`fetch failed: ${error.message}`);
+      });
     if (answer.status >= 500) counted.serverErrors++;
     const headers = new Headers();
     const retryAfter = answer.headers['retry-after'];
@@ -150,7 +155,7 @@ export async function runOnsale(stack: Stack<StackParams>, params: OnsaleParams,
   let selling = true;
   const sampling = (async () => {
     while (selling) {
-      const status = await http.call('GET', `/v1/events/${eventId}/queue/status`);
+      const status = await attempt(http, 'GET', `/v1/events/${eventId}/queue/status`);
       const body = status.body as { activeSessions: number; tau: number | null; admittedTotal: number };
       if (status.status === 200) samples.push({ at: performance.now() - start, ...body });
       await sleep(500);
@@ -234,7 +239,7 @@ async function botAdmission(
 ) {
   const places: { queueToken: string; challenge: { challenge: string; difficulty: number } }[] = [];
   for (let i = 0; i < params.botTokens; i++) {
-    const joined = await http.call('POST', `/v1/events/${eventId}/queue`, { token, body: {} });
+    const joined = await attempt(http, 'POST', `/v1/events/${eventId}/queue`, { token, body: {} });
     if (joined.status >= 500) record.serverErrors++;
     if (joined.status === 201) places.push(joined.body as (typeof places)[number]);
   }
@@ -247,7 +252,7 @@ async function botAdmission(
         ? await solve(sha256, place.challenge.challenge, place.challenge.difficulty)
         : 'junk';
     record.attempts++;
-    const answer = await http.call('POST', `/v1/events/${eventId}/queue/admission`, {
+    const answer = await attempt(http, 'POST', `/v1/events/${eventId}/queue/admission`, {
       token,
       body: { queueToken: place.queueToken, solution },
     });

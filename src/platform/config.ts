@@ -9,7 +9,8 @@
 //   TEMPORAL_PAYMENT_TASK_QUEUE  boxoffice-payments (payment activities, globally rate limited)
 //   TEMPORAL_API_KEY             (optional) API key for Temporal Cloud; implies TLS
 //   TEMPORAL_TLS                 (optional) "true" to dial Temporal over TLS
-//   NODE_ENV                     (optional) "production" refuses the public development secrets below
+//   NODE_ENV                     (optional) "production" refuses the public development secrets below,
+//                                turns off the pages' dev sign-in and serves their prebuilt bundle
 //   AUTH_JWT_SECRET              >= 16 chars; HS256 secret for bearer tokens (this or AUTH_JWKS_URL)
 //   AUTH_JWKS_URL                an identity provider's JWKS (RS256/EdDSA tokens) instead of AUTH_JWT_SECRET
 //   AUTH_JWT_ISSUER              checked against `iss` when set; required with AUTH_JWKS_URL
@@ -27,6 +28,10 @@
 //   MAX_PAYMENT_ATTEMPTS         3; card attempts per reservation before it is released
 //   HOLD_GRACE_SECONDS           120; a held seat whose lease (held_until) lapsed longer ago is back on sale
 //   API_WAIT_MS                  5000; how long the API waits on a hold or confirm before answering 202
+//   LIVE_MAX_SUBSCRIBERS         5000; live streams (seat map and sales) one API process serves at once
+//   LIVE_HEARTBEAT_SECONDS       15; a comment line on every live stream this often, so proxies keep it open
+//   LIVE_REPLAY_LOG              1000; transitions per event kept for clients resuming with Last-Event-ID
+//   LIVE_PUSH_INTERVAL_MS        1000; the shortest time between two availability or sales pushes of an event
 //   PORT                         3000
 //   WORKER_METRICS_PORT          9464; the worker's /metrics (Boxoffice's and the Temporal SDK's); 0 = any free port
 //   METRICS_ENABLED              true; "false" turns every metric off: no /metrics on the API or the worker
@@ -237,6 +242,10 @@ const envSchema = z.object({
     .max(86_400, 'must be at most 86400 (a day)')
     .default(defaultHoldGraceSeconds),
   API_WAIT_MS: positiveInt(5000),
+  LIVE_MAX_SUBSCRIBERS: z.coerce.number().int().min(1).max(1_000_000).default(5000),
+  LIVE_HEARTBEAT_SECONDS: z.coerce.number().int().min(1).max(3600).default(15),
+  LIVE_REPLAY_LOG: z.coerce.number().int().min(1).max(1_000_000).default(1000),
+  LIVE_PUSH_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   METRICS_ENABLED: z.enum(['true', 'false'], { error: 'must be true or false' }).default('true'),
@@ -260,6 +269,17 @@ export type AuthConfig = { issuer?: string; audience?: string } & (
   | { jwtSecret?: undefined; jwksUrl: string }
 );
 
+/** The live streams (SSE) of the seat map and of sales. */
+export interface LiveConfig {
+  /** Streams one API process serves at once; one more is refused with 503 and Retry-After. */
+  maxSubscribers: number;
+  heartbeatSeconds: number;
+  /** Transitions per event kept for resuming clients; a client that missed more gets a snapshot. */
+  replayLog: number;
+  /** At most one availability push and one sales push per event in this many milliseconds. */
+  pushIntervalMs: number;
+}
+
 export interface Config {
   databaseUrl: string;
   redisUrl: string;
@@ -274,6 +294,13 @@ export interface Config {
   auth: AuthConfig;
   /** Signs ticket codes; never the bearer-token secret, so neither key can stand in for the other. */
   ticketSigningSecret: string;
+  /** NODE_ENV=production: the web pages serve their prebuilt bundle (web/dist) instead of building it. */
+  production: boolean;
+  /**
+   * The web pages' sign-in form may mint tokens (POST /dev/sign-in): only in development (not with
+   * NODE_ENV=production or a live Stripe key) and with AUTH_JWT_SECRET (not an identity provider's keys).
+   */
+  devSignIn: boolean;
   stripe: { secretKey: string; apiUrl?: string; webhookSecret?: string };
   waitingRoom: {
     /** Signs queue and admission tokens: the first key signs, every key verifies. */
@@ -293,6 +320,7 @@ export interface Config {
    */
   holdGraceSeconds: number;
   apiWaitMs: number;
+  live: LiveConfig;
   port: number;
   /** Where the worker serves /metrics for Prometheus. */
   workerMetricsPort: number;
@@ -345,14 +373,16 @@ function authProblems(env: Record<string, string | undefined>): string[] {
   return problems;
 }
 
+/** Why real money or real users are at stake (production, a live Stripe key), or undefined in development. */
+function realStakes(env: Record<string, string | undefined>): string | undefined {
+  if (env.NODE_ENV === 'production') return 'NODE_ENV=production';
+  if (/^(sk|rk)_live_/.test(env.STRIPE_SECRET_KEY ?? '')) return 'a live Stripe key';
+  return undefined;
+}
+
 /** The public development values, refused where real money or real users are at stake. */
 function devSecretProblems(env: Record<string, string | undefined>): string[] {
-  const why =
-    env.NODE_ENV === 'production'
-      ? 'NODE_ENV=production'
-      : /^(sk|rk)_live_/.test(env.STRIPE_SECRET_KEY ?? '')
-        ? 'a live Stripe key'
-        : undefined;
+  const why = realStakes(env);
   if (!why) return [];
   const problems = Object.entries(devSecrets)
     .filter(([name, value]) => env[name] === value)
@@ -397,6 +427,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       : // authProblems has refused a configuration with neither.
         { jwtSecret: e.AUTH_JWT_SECRET as string, ...claims },
     ticketSigningSecret: e.TICKET_SIGNING_SECRET,
+    production: e.NODE_ENV === 'production',
+    // Minting any role's token for anyone is for a laptop only, and needs the shared secret to sign with.
+    devSignIn: realStakes(present) === undefined && e.AUTH_JWKS_URL === undefined,
     stripe: {
       secretKey: e.STRIPE_SECRET_KEY,
       apiUrl: e.STRIPE_API_URL,
@@ -414,6 +447,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     holdGraceSeconds: e.HOLD_GRACE_SECONDS,
     apiWaitMs: e.API_WAIT_MS,
+    live: {
+      maxSubscribers: e.LIVE_MAX_SUBSCRIBERS,
+      heartbeatSeconds: e.LIVE_HEARTBEAT_SECONDS,
+      replayLog: e.LIVE_REPLAY_LOG,
+      pushIntervalMs: e.LIVE_PUSH_INTERVAL_MS,
+    },
     port: e.PORT,
     workerMetricsPort: e.WORKER_METRICS_PORT,
     metricsEnabled: e.METRICS_ENABLED === 'true',

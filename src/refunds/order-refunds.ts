@@ -130,6 +130,8 @@ export interface ApplyRefundInput {
 }
 
 export interface AppliedRefundTx {
+  /** The order's event, whose live sales view hears of the refund. */
+  eventId: string;
   orderStatus: OrderStatus;
   refundedAmount: number;
   releasedSeatIds: string[];
@@ -160,7 +162,14 @@ export async function applyRefundTx(client: PoolClient, input: ApplyRefundInput)
     [order.id, refundedAmount, orderStatus],
   );
   if (orderStatus !== 'REFUNDED' || !order.refund_releases_seats) {
-    return { orderStatus, refundedAmount, releasedSeatIds: [], voidedTickets: 0, changes: [] };
+    return {
+      eventId: order.event_id,
+      orderStatus,
+      refundedAmount,
+      releasedSeatIds: [],
+      voidedTickets: 0,
+      changes: [],
+    };
   }
   const voided = await client.query<{ seat_id: string }>(
     `update tickets set status = 'VOID' where order_id = $1 and status = 'VALID' returning seat_id`,
@@ -178,6 +187,7 @@ export async function applyRefundTx(client: PoolClient, input: ApplyRefundInput)
     actor: input.actor,
   });
   return {
+    eventId: order.event_id,
     orderStatus,
     refundedAmount,
     releasedSeatIds: transition.seatIds,

@@ -115,8 +115,13 @@ export function createQueueClient(options: QueueClientOptions) {
         try {
           answer = await this.attempt(place);
         } catch (error) {
-          if (!(error instanceof QueueError) || !transient.has(error.code)) throw error;
-          await sleep((error.retryAfterSeconds ?? 1) * 1000, options.signal);
+          // A refusal that says "later", or no answer at all (the network; fetch rejects with a TypeError).
+          const later = error instanceof QueueError ? transient.has(error.code) : error instanceof TypeError;
+          if (!later || options.signal?.aborted) throw error;
+          await sleep(
+            (error instanceof QueueError ? (error.retryAfterSeconds ?? 1) : 1) * 1000,
+            options.signal,
+          );
           continue;
         }
         if (answer.admitted)

@@ -40,6 +40,30 @@ describe('loadConfig', () => {
     }
   });
 
+  it('reads the live streams settings with their defaults, and refuses out-of-range ones by name', () => {
+    expect(loadConfig(required).live).toEqual({
+      maxSubscribers: 5000,
+      heartbeatSeconds: 15,
+      replayLog: 1000,
+      pushIntervalMs: 1000,
+    });
+    const bad = {
+      LIVE_MAX_SUBSCRIBERS: '0',
+      LIVE_HEARTBEAT_SECONDS: '1.5',
+      LIVE_REPLAY_LOG: 'many',
+      LIVE_PUSH_INTERVAL_MS: '5',
+    };
+    let error: unknown;
+    try {
+      loadConfig({ ...required, ...bad });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.join('\n');
+    for (const name of Object.keys(bad)) expect(problems).toContain(name);
+  });
+
   it('keeps metrics on unless METRICS_ENABLED is false, and refuses any other value', () => {
     expect(loadConfig(required).metricsEnabled).toBe(true);
     expect(loadConfig({ ...required, METRICS_ENABLED: 'true' }).metricsEnabled).toBe(true);

@@ -12,7 +12,6 @@ import {
   sectionOfSeat,
   statusCode,
   statusOfCode,
-  versionField,
 } from './keys';
 import {
   type AvailabilityView,
@@ -20,6 +19,7 @@ import {
   nextPage,
   type SeatMapView,
   type SeatPage,
+  type SeatSnapshot,
   type SeatView,
   withinPage,
 } from './views';
@@ -94,7 +94,7 @@ export function createCachedReads(redis: Redis, onStale: (eventId: string) => vo
         .exists(k.fresh)
         .get(k.codes(section))
         .zrangebyscore(k.leases, ...lapsedRange())
-        .hget(k.counts, versionField);
+        .get(k.version);
       if (!known) multi.hget(k.layout, section);
       const [sectionsJson, fresh, codes, lapsed, version, layoutJson] = unwrap<
         [string | null, number, string | null, string[], string | null, string | null]
@@ -119,7 +119,7 @@ export function createCachedReads(redis: Redis, onStale: (eventId: string) => vo
         .get(k.sections)
         .exists(k.fresh)
         .zrangebyscore(k.leases, ...lapsedRange())
-        .hget(k.counts, versionField)
+        .get(k.version)
         .exec(),
     );
     const lapsed = new Set(lapsedIds);
@@ -151,8 +151,8 @@ export function createCachedReads(redis: Redis, onStale: (eventId: string) => vo
 
   async function availability(eventId: string): Promise<AvailabilityView | undefined> {
     const k = seatMapKeys(eventId);
-    const [sectionsJson, fresh, counts, lapsedIds] = unwrap<
-      [string | null, number, Record<string, string>, string[]]
+    const [sectionsJson, fresh, counts, lapsedIds, version] = unwrap<
+      [string | null, number, Record<string, string>, string[], string | null]
     >(
       await redis
         .multi()
@@ -160,6 +160,7 @@ export function createCachedReads(redis: Redis, onStale: (eventId: string) => vo
         .exists(k.fresh)
         .hgetall(k.counts)
         .zrangebyscore(k.leases, ...lapsedRange())
+        .get(k.version)
         .exec(),
     );
     if (!sectionsJson) return undefined;
@@ -180,9 +181,45 @@ export function createCachedReads(redis: Redis, onStale: (eventId: string) => vo
         held: count(info.id, 'held') - (lapsed.get(info.id) ?? 0),
         sold: count(info.id, 'sold'),
       })),
-      version: versionOf(counts[versionField], lapsedIds.length),
+      version: versionOf(version, lapsedIds.length),
     };
   }
 
-  return { read, availability };
+  /**
+   * Every seat's status (of one section, or all) and the map's version, read in one transaction so the
+   * statuses are exactly those at that version: what a live client starts from. Lapsed holds show
+   * available, as in `read`.
+   */
+  async function snapshot(eventId: string, section?: string): Promise<SeatSnapshot | undefined> {
+    const k = seatMapKeys(eventId);
+    // Sections never change once the map is complete, so reading them first leaves the snapshot atomic.
+    const sectionsJson = await redis.get(k.sections);
+    if (!sectionsJson) return undefined;
+    const all = (JSON.parse(sectionsJson) as SectionInfo[]).map((info) => info.id);
+    const ids = section === undefined ? all : all.filter((id) => id === section);
+    const known = new Map(ids.map((id) => [id, layouts.get(layoutKey(eventId, id))]));
+    const missing = ids.filter((id) => known.get(id) === undefined);
+    const multi = redis
+      .multi()
+      .get(k.version)
+      .zrangebyscore(k.leases, ...lapsedRange());
+    for (const id of ids) multi.get(k.codes(id));
+    for (const id of missing) multi.hget(k.layout, id);
+    const [version, lapsedIds, ...values] = unwrap<[string | null, string[], ...(string | null)[]]>(
+      await multi.exec(),
+    );
+    missing.forEach((id, index) => {
+      known.set(id, rememberLayout(eventId, id, values[ids.length + index] ?? null));
+    });
+    const lapsed = new Set(lapsedIds);
+    const seats = ids.flatMap((id, index) =>
+      seatsOf(id, known.get(id) ?? [], values[index] ?? null, lapsed).map((seat) => ({
+        id: seat.id,
+        status: seat.status,
+      })),
+    );
+    return { version: Number(version ?? 0), seats };
+  }
+
+  return { read, availability, snapshot };
 }

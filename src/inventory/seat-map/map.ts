@@ -2,14 +2,15 @@
 // transition, filled from Postgres on a miss, and answered from Postgres whenever Redis is down.
 // Postgres stays the judge of who owns a seat; this cache serves reads and the API's fast rejections.
 // The keys and the version rule that makes writes commute are described in keys.ts.
-import type { Config } from '../../platform/config';
+import type { Config, LiveConfig } from '../../platform/config';
 import type { Pool } from '../../platform/db';
 import type { Logger } from '../../platform/logger';
 import type { Redis } from '../../platform/redis';
 import { graceOf, leaseLapsed } from '../lease';
 import { readSeatChanges, type SeatChange, type SeatStatus } from '../seats';
 import { createCachedReads } from './cached';
-import { type LayoutEntry, parseStatus, seatMapKeys, sectionOfSeat, statusCode } from './keys';
+import { type LayoutEntry, parseStatus, seatMapKeys, sectionOfSeat, statusCode, statusOfCode } from './keys';
+import { announceSales } from './live';
 import {
   availabilityFromPostgres,
   countsOf,
@@ -20,7 +21,7 @@ import {
   viewOf,
 } from './postgres';
 import { runScript, scripts } from './scripts';
-import type { AvailabilityView, SeatMapView, SeatPage } from './views';
+import type { AvailabilityView, SeatMapView, SeatPage, SeatSnapshot, SeatTransition } from './views';
 
 export interface SeatMapDeps {
   pool: Pool;
@@ -28,12 +29,17 @@ export interface SeatMapDeps {
   log: Logger;
   /** How long a filled map is served before it is reconciled with Postgres again in the background. */
   freshSeconds?: number;
-  /** The hold lease's grace (HOLD_GRACE_SECONDS): a held seat this far past its lease shows available. */
-  config?: Pick<Config, 'holdGraceSeconds'>;
+  /**
+   * The hold lease's grace (HOLD_GRACE_SECONDS): a held seat this far past its lease shows available;
+   * and how many transitions per event the live log keeps for resuming clients (LIVE_REPLAY_LOG).
+   */
+  config?: Pick<Config, 'holdGraceSeconds'> & { live?: Pick<LiveConfig, 'replayLog'> };
 }
 
 const fillChunk = 2000;
 const fillLockMs = 30_000;
+/** Transitions per event the live log keeps when the configuration does not say (LIVE_REPLAY_LOG). */
+export const defaultReplayLog = 1000;
 
 /**
  * The seat map: read it, and write every committed transition through.
@@ -48,6 +54,7 @@ export function createSeatMap(deps: SeatMapDeps) {
   const graceSeconds = graceOf({ graceSeconds: deps.config?.holdGraceSeconds });
   /** Leases that ended before this (epoch ms) have lapsed. */
   const lapsedBefore = () => Date.now() - graceSeconds * 1000;
+  const replayLog = deps.config?.live?.replayLog ?? defaultReplayLog;
   let redisDown = false;
 
   function redisFailed(error: unknown, operation: string): void {
@@ -81,8 +88,8 @@ export function createSeatMap(deps: SeatMapDeps) {
     const k = seatMapKeys(eventId);
     for (let start = 0; start < changes.length; start += fillChunk) {
       const chunk = changes.slice(start, start + fillChunk);
-      const keyList = [k.counts, k.leases];
-      const args: (string | number)[] = [];
+      const keyList = [k.counts, k.leases, k.version, k.log];
+      const args: (string | number)[] = [k.live, replayLog];
       for (const change of chunk) {
         keyList.push(k.status(change.section), k.codes(change.section));
         args.push(change.seatId, change.section, change.version, statusCode[change.status]);
@@ -135,11 +142,11 @@ export function createSeatMap(deps: SeatMapDeps) {
     for (const seat of loaded.seats) bySection.get(seat.section)?.push(seat);
     for (const [section, seats] of bySection) {
       for (let start = 0; start < seats.length; start += fillChunk) {
-        const args: (string | number)[] = [section, start];
+        const args: (string | number)[] = [k.live, replayLog, section, start];
         for (const seat of seats.slice(start, start + fillChunk)) {
           args.push(seat.id, seat.version, statusCode[seat.status], seat.heldUntil ?? '');
         }
-        const keyList = [k.counts, k.status(section), k.codes(section), k.leases];
+        const keyList = [k.counts, k.status(section), k.codes(section), k.leases, k.version, k.log];
         await runScript(redis, scripts.fill, keyList, args);
       }
     }
@@ -202,10 +209,71 @@ export function createSeatMap(deps: SeatMapDeps) {
     availability: (eventId: string) => availabilityFromPostgres(pool, eventId, graceSeconds),
   };
 
+  /**
+   * The transitions after version `from`, read with the map's version in one transaction: all of them,
+   * in version order, or undefined when the log can't tell (they were more than it keeps, a fill moved
+   * the map without transitions, or `from` is newer than the map, whose data Redis lost). Throws when
+   * Redis does not answer: a live client can't be served without it.
+   */
+  async function changesSince(
+    eventId: string,
+    from: number,
+  ): Promise<{ version: number; transitions: SeatTransition[] } | undefined> {
+    const k = seatMapKeys(eventId);
+    const results = await redis
+      .multi()
+      .get(k.version)
+      .xrange(k.log, `(0-${from}`, '+', 'COUNT', replayLog)
+      .exec();
+    const [[versionError, versionValue] = [], [logError, entries] = []] = results ?? [];
+    if (versionError || logError) throw versionError ?? logError;
+    const version = Number(versionValue ?? 0);
+    if (from > version) return undefined;
+    const transitions = ((entries ?? []) as [string, string[]][]).map(([entryId, fields]) => ({
+      version: Number(entryId.slice(2)),
+      id: fields[1] ?? '',
+      status: statusOfCode[fields[3] ?? ''] ?? 'available',
+    }));
+    const unbroken = transitions.every((transition, index) => transition.version === from + index + 1);
+    if (!unbroken || from + transitions.length !== version) return undefined;
+    return { version, transitions };
+  }
+
   return {
     applyChanges,
     applyTransition,
     fill,
+    changesSince,
+
+    /** Tells the live sales views that the event's figures moved where no seat did; never throws. */
+    announceSales: (eventId: string) => announceSales(redis, eventId),
+
+    /**
+     * The map's version: it moves on every committed transition of a seat's status, so two reads at the
+     * same version saw the same statuses. Undefined when Redis can't answer or the map has none yet.
+     */
+    async version(eventId: string): Promise<number | undefined> {
+      try {
+        const value = await redis.get(seatMapKeys(eventId).version);
+        redisAnswered();
+        return value === null ? undefined : Number(value);
+      } catch (error) {
+        redisFailed(error, 'version');
+        return undefined;
+      }
+    },
+
+    /**
+     * Every seat's status (of one section, or all) at one version of the map, filling a cold map first;
+     * undefined when there is no such event or the map is still being filled by another process. Throws
+     * when Redis does not answer.
+     */
+    async snapshot(eventId: string, section?: string): Promise<SeatSnapshot | undefined> {
+      const taken = await cached.snapshot(eventId, section);
+      if (taken) return taken;
+      if (!(await fill(eventId))) return undefined;
+      return cached.snapshot(eventId, section);
+    },
 
     /** The seat map of an event (or one section), or a page of it; undefined when the event does not exist. */
     async read(eventId: string, section?: string, page?: SeatPage): Promise<SeatMapView | undefined> {

@@ -34,16 +34,35 @@ local function flushLeases(leases, adds, removes)
   if #removes > 0 then redis.call('ZREM', leases, unpack(removes)) end
 end
 
--- Raises the map's version (the counts hash's `version` field, the sum of its seats' versions) by what a
--- seat's version rose: from oldVersion (-1: not in the map yet, which counts as 0) to version.
-local function bump(delta, oldVersion, version)
-  delta.version = (delta.version or 0) + version - math.max(oldVersion, 0)
-end
-
--- Moves the counts hash by the net changes only, so counters move only with a seat's status (and the
--- version only with a seat's version).
+-- Moves the counts hash by the net changes only, so counters move only with a seat's status.
 local function flush(counts, delta)
   for field, change in pairs(delta) do
     if change ~= 0 then redis.call('HINCRBY', counts, field, change) end
   end
+end
+
+-- The map's next version. A map without one (new, or lost with Redis's data) starts from the clock in
+-- milliseconds, so versions never go back below one a client saw before: a resume from an old version
+-- then finds a gap and gets a snapshot instead of another map's transitions.
+local function nextVersion(versionKey)
+  if redis.call('EXISTS', versionKey) == 0 then
+    local now = redis.call('TIME')
+    redis.call('SET', versionKey, tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000))
+  end
+  return redis.call('INCR', versionKey)
+end
+
+-- Records the status changes of one script run: each takes the next version and goes into the capped
+-- log a reconnecting client resumes from; then one PUBLISH tells every API process, in version order
+-- (scripts run one at a time), so the live feed is atomic with the map it describes.
+-- live = { version, log, channel, cap }; moves = { {seat, code}, ... }.
+local function publishMoves(live, moves)
+  if #moves == 0 then return end
+  local changes = {}
+  for i = 1, #moves do
+    local version = nextVersion(live.version)
+    redis.call('XADD', live.log, 'MAXLEN', live.cap, '0-' .. version, 's', moves[i][1], 'c', moves[i][2])
+    changes[i] = { version, moves[i][1], moves[i][2] }
+  end
+  redis.call('PUBLISH', live.channel, cjson.encode({ t = 'seats', c = changes }))
 end

@@ -12,12 +12,11 @@ export interface SeatView {
 
 /**
  * Which state of an event's cached map a view shows, for validators (ETags) and resuming streams.
- * `seats` is the sum of the versions of the seats in the map: every committed transition that changes
- * what a seat shows raises its version, and apply.lua and fill.lua raise the sum with it whoever writes
- * (the API, the worker's activities, a fill), so it moves with every change; and since no seat's version
- * ever falls, the same sum is the same seats at the same versions. (Postgres may be ahead: a hold that
- * gives back what it took raises versions and shows nothing new.) `lapsedHolds` counts the holds shown
- * available because their lease lapsed beyond the grace, which changes with time alone.
+ * `seats` is the map's version (seatmap:{eventId}:version): apply.lua and fill.lua move it by one on
+ * every transition of a seat's status, whoever writes (the API, the worker's activities, a fill), in the
+ * same script as the statuses, so the same version is the same statuses; it is also the live feed's
+ * event id. `lapsedHolds` counts the holds shown available because their lease lapsed beyond the grace,
+ * which changes with time alone.
  */
 export interface MapVersion {
   seats: number;
@@ -68,4 +67,17 @@ export interface AvailabilityView {
   eventId: string;
   sections: SectionCounts[];
   version?: MapVersion;
+}
+
+/** Every seat's status at one version of the map: where a live client starts (or starts over). */
+export interface SeatSnapshot {
+  version: number;
+  seats: { id: string; status: SeatStatus }[];
+}
+
+/** One transition of the map: a seat's new status, at the map's version it made. */
+export interface SeatTransition {
+  version: number;
+  id: string;
+  status: SeatStatus;
 }
