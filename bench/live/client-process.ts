@@ -1,8 +1,9 @@
-// Owns the live benchmark's client process: the streams run here, apart from the API process, so the
-// API's memory per client is the API's alone. Told by its parent (IPC) where to connect and how many;
+// Owns a live benchmark client process: streams run here, apart from the API process, so the API's
+// memory per client is the API's alone (several such processes share the clients, as browsers spread
+// over many machines would). Told by its parent (IPC) where to connect and how many;
 // answers `ready` once every client has its snapshot, then, given the driver's commits, `verdict` once
 // every client has received every transition (or the deadline passed).
-import { type ClientPool, connectClients, type Verdict, verdictOf } from './clients';
+import { type ClientPool, connectClients, type Tally, tallyOf } from './clients';
 import type { Commits } from './driver';
 
 export type ToClients =
@@ -11,7 +12,7 @@ export type ToClients =
 
 export type FromClients =
   | { type: 'ready'; connectMs: number }
-  | { type: 'verdict'; verdict: Verdict; cpuMs: number }
+  | { type: 'verdict'; tally: Tally; cpuMs: number }
   | { type: 'failed'; message: string };
 
 const send = (message: FromClients) => process.send?.(message);
@@ -48,11 +49,14 @@ async function handle(message: ToClients): Promise<void> {
     new Promise((resolve) => (timer = setTimeout(resolve, message.deadlineMs))),
   ]);
   clearTimeout(timer);
-  const verdict = verdictOf(pool.received, message.commits, message.finalVersion);
+  const tally = tallyOf(pool.received, message.commits, message.finalVersion);
   const cpu = process.cpuUsage();
-  send({ type: 'verdict', verdict, cpuMs: Math.round((cpu.user + cpu.system) / 1000) });
   pool.close();
-  process.disconnect();
+  // Disconnecting before the (megabytes of) samples are through would drop them: only once sent.
+  process.send?.(
+    { type: 'verdict', tally, cpuMs: Math.round((cpu.user + cpu.system) / 1000) } satisfies FromClients,
+    () => process.disconnect(),
+  );
 }
 
 process.on('message', (message: ToClients) => {

@@ -5,10 +5,12 @@ import { openSse, type SseConnection } from '../../scripts/lib/sse-client';
 import { type Latency, latency } from '../lib/stats';
 import type { Commits } from './driver';
 
+/** One client's seat events in arrival order, column by column (millions of them stay cheap). */
 interface Received {
   snapshotVersion?: number;
-  /** Seat events in arrival order: [version, seatId, receivedAt]. */
-  seats: [number, string, number][];
+  versions: number[];
+  seatIds: string[];
+  receivedAt: number[];
 }
 
 export interface ClientPool {
@@ -45,7 +47,7 @@ export async function connectClients(
   let ready = 0;
   let next = 0;
   async function connectOne(): Promise<void> {
-    const mine: Received = { seats: [] };
+    const mine: Received = { versions: [], seatIds: [], receivedAt: [] };
     received.push(mine);
     const connection = await openSse(url, (event) => {
       if (event.event === 'snapshot') {
@@ -54,7 +56,9 @@ export async function connectClients(
         onSnapshot?.(ready);
       } else if (event.event === 'seat') {
         const data = JSON.parse(event.data) as { id: string; version: number };
-        mine.seats.push([data.version, data.id, event.receivedAt]);
+        mine.versions.push(data.version);
+        mine.seatIds.push(data.id);
+        mine.receivedAt.push(event.receivedAt);
         delivered += 1;
         onSeat?.(delivered);
       }
@@ -94,33 +98,63 @@ export interface Verdict {
   fanOut: Latency;
 }
 
+/** A verdict before its latencies are summed up: what each client process sends back, to be merged. */
+export type Tally = Omit<Verdict, 'fanOut'> & { samples: Float64Array };
+
 /**
  * Checks every client's stream: versions from its snapshot + 1 up to `finalVersion`, each exactly once,
  * ascending; and times each delivery against the commit of the same transition (a seat's k-th
  * transition in the stream is the driver's k-th commit of that seat, as clients connect first).
  */
-export function verdictOf(received: Received[], commits: Commits, finalVersion: number): Verdict {
-  const samples: number[] = [];
+export function tallyOf(received: Received[], commits: Commits, finalVersion: number): Tally {
+  const samples = new Float64Array(received.reduce((sum, client) => sum + client.versions.length, 0));
+  let filled = 0;
   let exact = 0;
   let disordered = 0;
   let incomplete = 0;
-  let delivered = 0;
   for (const client of received) {
     const start = client.snapshotVersion ?? Number.NaN;
     const seen = new Map<string, number>();
     let inOrder = true;
-    client.seats.forEach(([version, seatId, at], index) => {
-      if (version !== start + 1 + index) inOrder = false;
+    for (let index = 0; index < client.versions.length; index++) {
+      if (client.versions[index] !== start + 1 + index) inOrder = false;
+      const seatId = client.seatIds[index] ?? '';
       const k = seen.get(seatId) ?? 0;
       seen.set(seatId, k + 1);
       const committed = commits.bySeat[seatId]?.[k];
-      if (committed !== undefined) samples.push(at - committed);
-    });
-    delivered += client.seats.length;
-    const complete = start + client.seats.length === finalVersion;
+      if (committed !== undefined) samples[filled++] = (client.receivedAt[index] ?? 0) - committed;
+    }
+    const complete = start + client.versions.length === finalVersion;
     if (!inOrder) disordered += 1;
     else if (!complete) incomplete += 1;
     else exact += 1;
   }
-  return { clients: received.length, exact, disordered, incomplete, delivered, fanOut: latency(samples) };
+  return {
+    clients: received.length,
+    exact,
+    disordered,
+    incomplete,
+    delivered: samples.length,
+    samples: samples.subarray(0, filled),
+  };
+}
+
+/** The verdict over the tallies of every client process. */
+export function mergeTallies(tallies: Tally[]): Verdict {
+  const sum = (field: 'clients' | 'exact' | 'disordered' | 'incomplete' | 'delivered') =>
+    tallies.reduce((total, tally) => total + tally[field], 0);
+  const samples = tallies.flatMap((tally) => Array.from(tally.samples));
+  return {
+    clients: sum('clients'),
+    exact: sum('exact'),
+    disordered: sum('disordered'),
+    incomplete: sum('incomplete'),
+    delivered: sum('delivered'),
+    fanOut: latency(samples),
+  };
+}
+
+/** The verdict on clients of this process. */
+export function verdictOf(received: Received[], commits: Commits, finalVersion: number): Verdict {
+  return mergeTallies([tallyOf(received, commits, finalVersion)]);
 }

@@ -34,8 +34,7 @@ async function drive(message: ToDriver): Promise<Commits> {
 process.on('message', (message: ToDriver) => {
   drive(message)
     .then((commits) => {
-      process.send?.({ type: 'driven', commits } satisfies FromDriver);
-      process.disconnect();
+      process.send?.({ type: 'driven', commits } satisfies FromDriver, () => process.disconnect());
     })
     .catch((error: unknown) => {
       process.send?.({

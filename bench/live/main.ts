@@ -6,7 +6,7 @@
 // to each client (p50/p99), memory per client, and whether every client saw every transition exactly
 // once, in version order (exit code 1 if not). Writes bench/results/<out>.md and .json.
 //
-// Flags: --clients 2000 --rate 40 --transitions 800 --seats 200 --out live
+// Flags: --clients 2000 --client-processes 4 --rate 40 --transitions 800 --seats 200 --out live
 // Env: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/boxoffice_bench_live, created and
 //      migrated), BENCH_REDIS_URL (default redis://127.0.0.1:6379/13).
 import { fork } from 'node:child_process';
@@ -28,6 +28,7 @@ import { createRedis } from '../../src/platform/redis';
 import { createStripe } from '../../src/platform/stripe';
 import { gitCommit, machineLoad, perSecond, writeResults } from '../lib/stats';
 import type { FromClients, ToClients } from './client-process';
+import { mergeTallies } from './clients';
 import type { FromDriver, ToDriver } from './driver-process';
 import { type LiveResult, type Memory, markdown } from './report';
 
@@ -40,6 +41,7 @@ function options() {
   const { values } = parseArgs({
     options: {
       clients: { type: 'string', default: '2000' },
+      'client-processes': { type: 'string', default: '4' },
       rate: { type: 'string', default: '40' },
       transitions: { type: 'string', default: '800' },
       seats: { type: 'string', default: '200' },
@@ -56,6 +58,7 @@ function options() {
   };
   return {
     clients: positive('clients'),
+    clientProcesses: positive('client-processes'),
     rate: positive('rate'),
     transitions: positive('transitions'),
     seats: positive('seats'),
@@ -118,26 +121,41 @@ async function main() {
     fork(new URL(entry, import.meta.url), [], {
       execArgv: ['--import', 'tsx'],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      // Structured clone: the latency samples travel as typed arrays.
+      serialization: 'advanced',
     });
-  const child = start('./client-process.ts');
-  const next = async <T extends FromClients['type']>(type: T) => {
-    const [message] = (await once(child, 'message')) as [FromClients];
-    if (message.type === 'failed') throw new Error(`client process: ${message.message}`);
-    if (message.type !== type) throw new Error(`client process sent ${message.type}, not ${type}`);
-    return message as Extract<FromClients, { type: T }>;
+  const clientProcesses = Array.from({ length: params.clientProcesses }, () => start('./client-process.ts'));
+  /** The next message of every client process, once each has sent one of `type`. */
+  const fromAll = <T extends FromClients['type']>(type: T) =>
+    Promise.all(
+      clientProcesses.map(async (child) => {
+        const [message] = (await Promise.race([
+          once(child, 'message'),
+          once(child, 'exit').then(([code]) => {
+            throw new Error(`a client process exited (${code}) before it sent ${type}`);
+          }),
+        ])) as [FromClients];
+        if (message.type === 'failed') throw new Error(`client process: ${message.message}`);
+        if (message.type !== type) throw new Error(`client process sent ${message.type}, not ${type}`);
+        return message as Extract<FromClients, { type: T }>;
+      }),
+    );
+  const tellAll = (message: (index: number) => ToClients) => {
+    clientProcesses.forEach((child, index) => {
+      child.send(message(index));
+    });
   };
-  const tell = (message: ToClients) => child.send(message);
+  const share = (index: number) =>
+    Math.floor(params.clients / params.clientProcesses) +
+    (index < params.clients % params.clientProcesses ? 1 : 0);
   const checkout = start('./driver-process.ts');
 
   try {
     const before = memory();
     const cpuBefore = process.cpuUsage();
-    tell({
-      type: 'connect',
-      url: `http://127.0.0.1:${port}/v1/events/${event.id}/seats/stream`,
-      clients: params.clients,
-    });
-    const { connectMs } = await next('ready');
+    const url = `http://127.0.0.1:${port}/v1/events/${event.id}/seats/stream`;
+    tellAll((index) => ({ type: 'connect', url, clients: share(index) }));
+    const connectMs = Math.max(...(await fromAll('ready')).map((ready) => ready.connectMs));
     const cpuConnected = process.cpuUsage();
     const connected = memory();
     const [, subscriptions] = (await redis.pubsub('NUMSUB', liveChannel(event.id))) as [string, number];
@@ -159,8 +177,10 @@ async function main() {
     if (driven.type === 'failed') throw new Error(`checkout process: ${driven.message}`);
     const { commits } = driven;
     const finalVersion = (await services.seatMap.version(event.id)) ?? 0;
-    tell({ type: 'verdict', commits, finalVersion, deadlineMs: 60_000 });
-    const { verdict, cpuMs: clientCpuMs } = await next('verdict');
+    tellAll(() => ({ type: 'verdict', commits, finalVersion, deadlineMs: 60_000 }));
+    const verdicts = await fromAll('verdict');
+    const verdict = mergeTallies(verdicts.map((answer) => answer.tally));
+    const clientCpuMs = verdicts.reduce((sum, answer) => sum + answer.cpuMs, 0);
     const cpuFanOut = process.cpuUsage(cpuConnected);
     const after = memory();
     const cpuConnect = process.cpuUsage(cpuBefore);
@@ -177,6 +197,7 @@ async function main() {
       },
       params: {
         clients: params.clients,
+        clientProcesses: params.clientProcesses,
         rate: params.rate,
         transitions: params.transitions,
         seats: params.seats,
@@ -213,7 +234,7 @@ async function main() {
     say(`wrote ${paths.json} and ${paths.md}`);
     if (verdict.exact !== verdict.clients || commits.failures > 0) process.exitCode = 1;
   } finally {
-    child.kill();
+    for (const child of clientProcesses) child.kill();
     checkout.kill();
     server.close();
     if ('closeAllConnections' in server) server.closeAllConnections();

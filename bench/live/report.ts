@@ -13,7 +13,7 @@ export interface LiveResult {
   generatedAt: string;
   commit?: string;
   environment: { cpus: number; node: string; loadAverageAtStart: number[]; loadAverageAtEnd: number[] };
-  params: { clients: number; rate: number; transitions: number; seats: number };
+  params: { clients: number; clientProcesses: number; rate: number; transitions: number; seats: number };
   connect: { ms: number };
   drive: { transitions: number; failures: number; windowMs: number; perSecond: number };
   verdict: Verdict;
@@ -47,7 +47,8 @@ export function markdown(result: LiveResult): string {
       `${result.environment.loadAverageAtStart.join(' ')} at start, ${result.environment.loadAverageAtEnd.join(' ')} at end) · ` +
       `Node ${result.environment.node}`,
     '',
-    `${params.clients} SSE clients (their own process) on one API process, one event of ${params.seats} seats. ` +
+    `${params.clients} SSE clients (in ${params.clientProcesses} processes of their own) on one API process, one ` +
+      `event of ${params.seats} seats. ` +
       `${drive.transitions} seat transitions driven at ${params.rate}/s through the checkout's hold and release ` +
       "code (Postgres transaction, then the seat map's write-through, which publishes) in a process of their " +
       "own, as the worker's are. Latency runs from the Postgres commit to the client's receipt of the event.",
@@ -79,7 +80,7 @@ export function markdown(result: LiveResult): string {
         ["Redis subscriptions to the event's channel", result.redisSubscriptions],
         ['all clients connected (snapshot received) in', ms(result.connect.ms)],
         [
-          'CPU time: API connecting / API fanning out / clients process',
+          'CPU time: API connecting / API fanning out / client processes',
           `${result.cpuMs.apiConnect} ms / ${result.cpuMs.apiFanOut} ms / ${result.cpuMs.clients} ms`,
         ],
       ],

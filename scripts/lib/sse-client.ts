@@ -81,7 +81,7 @@ export function openSse(
       let buffer = '';
       res.on('data', (chunk: string) => {
         const receivedAt = now();
-        buffer += chunk.replaceAll('\r\n', '\n');
+        buffer += chunk.includes('\r') ? chunk.replaceAll('\r\n', '\n') : chunk;
         for (let end = buffer.indexOf('\n\n'); end !== -1; end = buffer.indexOf('\n\n')) {
           const parsed = parseBlock(buffer.slice(0, end));
           buffer = buffer.slice(end + 2);
