@@ -1,6 +1,8 @@
 // Owns the waiting room as the API uses it: the queue service (src/waiting-room/queue.ts) on this
 // process's Redis and keys, with the room's published state cached briefly, and the hold's admission
 // check, which fails open when Redis is down (Postgres still guards every seat).
+
+import type { Context } from 'hono';
 import type { EventRecord } from '../src/inventory/events';
 import type { Config } from '../src/platform/config';
 import type { Redis } from '../src/platform/redis';
@@ -10,6 +12,8 @@ import { type Buyer, createWaitingRoom } from '../src/waiting-room/queue';
 import type { RoomState } from '../src/waiting-room/room-state';
 import { keyRing } from '../src/waiting-room/signed-tokens';
 import { createRoomStore } from '../src/waiting-room/store';
+import { addressSet, type ClientAddressVariables, clientAddress, inSet } from './client-address';
+import type { AppEnv } from './env';
 import type { ApiMetrics, RoomGauge } from './metrics';
 
 /**
@@ -20,7 +24,7 @@ const roomStateTtlMs = 250;
 
 export function createApiWaitingRoom(deps: {
   redis: Redis;
-  config: Pick<Config, 'waitingRoom'>;
+  config: Pick<Config, 'waitingRoom' | 'rateLimits'>;
   metrics: Pick<ApiMetrics, 'redisFailOpen'>;
 }) {
   const store = createRoomStore(deps.redis);
@@ -42,10 +46,19 @@ export function createApiWaitingRoom(deps: {
     roomState: (eventId) => roomStates.get(eventId),
   });
 
+  const exempt = addressSet(deps.config.rateLimits.ipAllowlist);
   return {
     ...room,
     store,
     abuse,
+
+    /** The buyer a request comes from, and whether their address may be flagged (not an exempt one). */
+    buyerOf(c: Context<AppEnv>): Buyer {
+      // Flags count under the address's key (an IPv6 /64); the exemption is of the address itself.
+      const address = (c.var as ClientAddressVariables).clientAddress;
+      const flaggable = address !== undefined && !inSet(exempt, address);
+      return { buyerId: c.get('principal').userId, ip: clientAddress(c), flaggable };
+    },
 
     /** Active sessions and tau of each room this process served in the last ten minutes. */
     async recentRooms(): Promise<RoomGauge[]> {

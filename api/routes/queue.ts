@@ -2,11 +2,9 @@
 // queue and attempts admission; anyone reads the room's status; support lists flagged buyers and
 // addresses and the sampled joins and attempts. Thin: validate, find the event, call the waiting room.
 import { OpenAPIHono } from '@hono/zod-openapi';
-import type { Context } from 'hono';
 import { DomainError } from '../../src/errors';
 import type { EventRecord } from '../../src/inventory/events';
 import { secured } from '../auth';
-import { clientAddress } from '../client-address';
 import type { AppEnv, RouteDeps } from '../env';
 import { EventIdParams } from '../schemas/events';
 import { json, jsonBody } from '../schemas/http';
@@ -35,7 +33,6 @@ export function queueRoutes(deps: Pick<RouteDeps, 'config' | 'waitingRoom' | 'ev
     if (!event) throw new DomainError('EVENT_NOT_FOUND', `event ${eventId} does not exist`, { eventId });
     return event;
   }
-  const buyerOf = (c: Context<AppEnv>) => ({ buyerId: c.get('principal').userId, ip: clientAddress(c) });
 
   /** Counts each answer of a queue endpoint by its outcome: the code refused with, or what it gave. */
   async function counted<T>(kind: 'join' | 'attempt', answer: Promise<T>, outcome: (value: T) => string) {
@@ -80,7 +77,7 @@ export function queueRoutes(deps: Pick<RouteDeps, 'config' | 'waitingRoom' | 'ev
       const event = await eventOf(eventId);
       const place = await counted(
         'join',
-        deps.waitingRoom.join(event, buyerOf(c), body.queueToken),
+        deps.waitingRoom.join(event, deps.waitingRoom.buyerOf(c), body.queueToken),
         () => 'joined',
       );
       return c.json(place, 201);
@@ -113,7 +110,7 @@ export function queueRoutes(deps: Pick<RouteDeps, 'config' | 'waitingRoom' | 'ev
       const event = await eventOf(eventId);
       const answer = await counted(
         'attempt',
-        deps.waitingRoom.attempt(event, buyerOf(c), queueToken, solution),
+        deps.waitingRoom.attempt(event, deps.waitingRoom.buyerOf(c), queueToken, solution),
         (a) => (a.admitted ? 'admitted' : 'waiting'),
       );
       if (!answer.admitted) c.header('Retry-After', String(answer.retryAfterSeconds));

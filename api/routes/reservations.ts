@@ -4,7 +4,6 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { DomainError } from '../../src/errors';
 import type { SeatRequest } from '../../workflows/reservation/contract';
 import { type Principal, secured } from '../auth';
-import { clientAddress } from '../client-address';
 import type { AppEnv, RouteDeps } from '../env';
 import { reservationViewFor } from '../reservation-views';
 import { EventIdParams } from '../schemas/events';
@@ -97,7 +96,7 @@ export function reservationRoutes(
       // While the event's waiting room is enabled, only an admitted buyer's session may hold.
       const admission = await deps.waitingRoom.admitHold(
         event,
-        { buyerId: principal.userId, ip: clientAddress(c) },
+        deps.waitingRoom.buyerOf(c),
         headers['admission-token'],
       );
       // A flash sale's losing requests are answered from the seat map without costing a workflow.

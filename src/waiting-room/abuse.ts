@@ -49,10 +49,11 @@ export interface Sample {
 
 export function createAbuseRecords(redis: Redis, options: { sampleRate: number }) {
   return {
-    /** The flags and lockout of a buyer and their address: one round trip. */
-    async standing(eventId: string, buyerId: string, ip: string): Promise<Standing> {
+    /** The flags and lockout of a buyer and their address (if it may be flagged): one round trip. */
+    async standing(eventId: string, buyerId: string, ip: string | undefined): Promise<Standing> {
       const buyer: FlagSubject = `buyer:${buyerId}`;
-      const address: FlagSubject = `ip:${ip}`;
+      // An exempt address reads the buyer's own keys twice: the same round trip, nothing of the address.
+      const address: FlagSubject = ip === undefined ? buyer : `ip:${ip}`;
       const replies = (await redis
         .multi()
         .hget(keys.flag(eventId, buyer), 'count')

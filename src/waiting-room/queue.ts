@@ -1,7 +1,7 @@
 // Owns the waiting room's two buyer steps (DESIGN.md, "Flash-sale front door"): joining the queue, and
 // an admission attempt; and the check a hold makes of its admission. Stateless per waiting buyer: the
 // queue token carries the place, Redis only the sessions, admissions and abuse flags.
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import { DomainError } from '../errors';
 import type { WaitingRoomSettings } from '../inventory/events';
 import type { AbuseRecords, FlagSubject } from './abuse';
@@ -47,6 +47,11 @@ export interface Buyer {
   buyerId: string;
   /** The client's address (the trusted-proxy rule applied), for flags and samples. */
   ip: string;
+  /**
+   * Whether the address may be flagged: not for one the rate limits exempt too (RATE_LIMIT_IP_ALLOWLIST,
+   * loopback in development), where a whole load test or office shares one address.
+   */
+  flaggable: boolean;
 }
 
 /** How long a queue token stays valid without an attempt that renews it. */
@@ -58,7 +63,11 @@ const backoff = { shareOfTau: 0.2, minSeconds: 1, maxSeconds: 10, pausedSeconds:
 /** While the onsale workflow has published nothing yet: a pace that admits the first minute's joiners. */
 const unsteeredTau = 30;
 
-const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest();
+/** Who a refused attempt flags: the buyer, and their address unless it is exempt. */
+const flagSubjects = (buyer: Buyer): FlagSubject[] =>
+  buyer.flaggable ? [`buyer:${buyer.buyerId}`, `ip:${buyer.ip}`] : [`buyer:${buyer.buyerId}`];
+
+const sha256 = (data: Uint8Array) => hash('sha256', data, 'buffer');
 const seconds = (ms: number) => ms / 1000;
 
 function forbidden(reason: string, detail: string): DomainError {
@@ -101,7 +110,7 @@ export function createWaitingRoom(deps: WaitingRoomDeps) {
   }
 
   async function standing(eventId: string, buyer: Buyer) {
-    const found = await deps.abuse.standing(eventId, buyer.buyerId, buyer.ip);
+    const found = await deps.abuse.standing(eventId, buyer.buyerId, buyer.flaggable ? buyer.ip : undefined);
     if (found.lockedForSeconds > 0) {
       throw new DomainError(
         'LOCKED_OUT',
@@ -190,10 +199,12 @@ export function createWaitingRoom(deps: WaitingRoomDeps) {
     ): Promise<AttemptAnswer> {
       const settings = settingsOf(event);
       const nowMs = now();
+      // Sold out is said first, to everyone, the locked out included: there is nothing left to wait for.
+      const room = await roomNow(event, settings, nowMs);
       const { flags } = await standing(event.id, buyer);
       const flag = (subjects: FlagSubject[], reason: Parameters<AbuseRecords['flag']>[2]) =>
         deps.abuse.flag(event.id, subjects, reason);
-      const presenter: FlagSubject[] = [`buyer:${buyer.buyerId}`, `ip:${buyer.ip}`];
+      const presenter = flagSubjects(buyer);
       const answered = (outcome: string) =>
         void deps.abuse.sample(event.id, {
           kind: 'attempt',
@@ -224,7 +235,6 @@ export function createWaitingRoom(deps: WaitingRoomDeps) {
         answered('foreign');
         throw forbidden('foreign', "queueToken is another buyer's place in the queue");
       }
-      const room = await roomNow(event, settings, nowMs);
       if (place.nbf > seconds(nowMs)) {
         await flag(presenter, 'early');
         answered('early');
@@ -305,7 +315,7 @@ export function createWaitingRoom(deps: WaitingRoomDeps) {
       const admission = readAdmissionToken(deps.ring, admissionToken);
       if (!admission || admission.evt !== event.id) throw refuse('Admission-Token is not an admission to it');
       if (admission.sub !== buyer.buyerId) {
-        await deps.abuse.flag(event.id, [`buyer:${buyer.buyerId}`, `ip:${buyer.ip}`], 'foreign');
+        await deps.abuse.flag(event.id, flagSubjects(buyer), 'foreign');
         await deps.abuse.flag(event.id, [`buyer:${admission.sub}`], 'shared');
         throw refuse("Admission-Token is another buyer's");
       }

@@ -9,7 +9,7 @@ import { solve, solves } from '../../src/waiting-room/proof-of-work';
 import { keyRing } from '../../src/waiting-room/signed-tokens';
 import { signQueueToken } from '../../src/waiting-room/tokens';
 import { type OnsaleStatus, onsaleWorkflowId, statusQuery } from '../../workflows/onsale/contract';
-import { bearer } from '../helpers/app';
+import { bearer, connectedFrom } from '../helpers/app';
 import { startTestStack, type TestStack } from '../helpers/stack';
 import { temporal as temporalCli } from '../support/cli';
 import { recordHistory } from '../workflows/saga-harness';
@@ -376,5 +376,36 @@ describe('the waiting room', () => {
     await phase(eventId, 'CLOSED');
     recordHistory(onsaleWorkflowId(eventId), 'onsale-closed');
     expect((await hold(eventId, buyer, ['A-1-3'])).status).toBe(201);
+  });
+
+  it("flags a remote buyer's address too, but never an exempt one (loopback in development)", async () => {
+    const eventId = await roomEvent({ opensInMs: 60_000 });
+    await phase(eventId, 'SCHEDULED');
+    const early = async (buyerId: string, from?: string) => {
+      const token = await bearer(buyerId, 'buyer');
+      const headers = { authorization: token, 'content-type': 'application/json' };
+      const send = (path: string, body: unknown) =>
+        stack.app.request(
+          path,
+          { method: 'POST', headers, body: JSON.stringify(body) },
+          from ? connectedFrom(from) : undefined,
+        );
+      const place = (await (await send(`/v1/events/${eventId}/queue`, {})).json()) as QueuePlace;
+      const solution = await solve(sha256, place.challenge.challenge, place.challenge.difficulty);
+      const refused = await send(`/v1/events/${eventId}/queue/admission`, {
+        queueToken: place.queueToken,
+        solution,
+      });
+      expect(refused.status).toBe(429);
+    };
+    await early('remote-early', '203.0.113.9');
+    await early('local-early');
+    const flags = await stack.call(
+      'GET',
+      `/v1/admin/flags?eventId=${eventId}`,
+      await bearer('sam', 'support'),
+    );
+    const subjects = (flags.body.items as { subject: string }[]).map((f) => f.subject).sort();
+    expect(subjects).toEqual(['buyer:local-early', 'buyer:remote-early', 'ip:203.0.113.9']);
   });
 });
