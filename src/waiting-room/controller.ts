@@ -36,14 +36,19 @@ export interface ControlGoals {
 }
 
 export const tauBounds = { min: 0.5, max: 3600 } as const;
-/** The hold latency admitted buyers should see (bench:onsale's goal) and the payment load to stay under. */
-export const healthGoals = { holdP99Ms: 300, confirmLoad: 0.8 } as const;
+/**
+ * The hold latency admitted buyers should see (bench:onsale's goal), and the payment load to stay under:
+ * a fifth of what payments charge within the API's 5 s budget is what they charge within a second, so a
+ * confirm is answered in about a second.
+ */
+export const healthGoals = { holdP99Ms: 300, confirmLoad: 0.2 } as const;
 const minHealthShare = 0.1;
 const shrink = 0.7;
 const growBack = 0.1;
 
+// A brisk pace to start: the session cap bounds the opening rush, and the first tick sets the real pace.
 export const initialControl = (targetSessions: number): Control => ({
-  tau: 30,
+  tau: 1,
   healthShare: 1,
   sessionCap: targetSessions,
 });

@@ -82,7 +82,7 @@ describe('the lottery', () => {
 
 describe('the controller', () => {
   const goals = { targetSessions: 100, horizonSeconds: 2 };
-  const measured = { activeSessions: 0, availableSeats: 500, waiting: 1000, holdP99Ms: 50, confirmLoad: 0.2 };
+  const measured = { activeSessions: 0, availableSeats: 500, waiting: 1000, holdP99Ms: 50, confirmLoad: 0.1 };
 
   it('sets tau so the next horizon admits about as many as there are free sessions', () => {
     const control = nextControl(initialControl(100), measured, goals);
