@@ -5,7 +5,6 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { type SSEStreamingApi, streamSSE } from 'hono/streaming';
 import { DomainError } from '../../src/errors';
-import { salesView } from '../../src/finance/sales';
 import { getEvent } from '../../src/inventory/events';
 import { type Admission, openSeatStream } from '../../src/live';
 import type { Principal } from '../auth';
@@ -156,7 +155,7 @@ export function liveRoutes(deps: Pick<RouteDeps, 'config' | 'pool' | 'seatMap' |
     async (c) => {
       const { eventId } = c.req.valid('param');
       await ownEvent(eventId, c.get('principal'));
-      const view = await salesView(deps.pool, eventId, deps.config.holdGraceSeconds);
+      const view = await deps.live.salesOf(eventId);
       if (!view) throw missing(eventId);
       return c.json(view, 200);
     },
@@ -200,13 +199,11 @@ export function liveRoutes(deps: Pick<RouteDeps, 'config' | 'pool' | 'seatMap' |
           admission.release();
           throw error;
         });
-      const first = await salesView(deps.pool, eventId, deps.config.holdGraceSeconds).catch(
-        (error: unknown) => {
-          stop();
-          admission.release();
-          throw error;
-        },
-      );
+      const first = await deps.live.salesOf(eventId).catch((error: unknown) => {
+        stop();
+        admission.release();
+        throw error;
+      });
       return serveStream(
         c,
         admission,

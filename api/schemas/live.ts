@@ -1,6 +1,7 @@
 // Owns the schemas of the live endpoints: the seat-map stream's query and Last-Event-ID header, the
 // event-stream responses as OpenAPI describes them, and the organizer's sales view.
 import { z } from '@hono/zod-openapi';
+import { onsalePhases } from '../../src/waiting-room/room-state';
 import { layoutId } from './ids';
 
 export const SeatStreamQuery = z.object({
@@ -92,6 +93,21 @@ export const SalesSchema = z
       failures: z.number().int(),
       open: z.number().int().openapi({ description: 'Reservations still held or paying.' }),
     }),
+    waitingRoom: z
+      .object({
+        enabled: z.boolean(),
+        phase: z.enum(onsalePhases).nullable(),
+        maxActiveSessions: z.number().int(),
+        activeSessions: z.number().int(),
+        admittedTotal: z.number().int(),
+        joined: z
+          .number()
+          .int()
+          .openapi({ description: 'Distinct buyers who joined (estimate, within ~1%).' }),
+        tau: z.number().nullable(),
+      })
+      .nullable()
+      .openapi({ description: "The waiting room's figures; null when the event has none." }),
   })
   .openapi('Sales', {
     description:

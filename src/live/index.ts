@@ -8,6 +8,7 @@ import type { LiveConfig } from '../platform/config';
 import type { Pool } from '../platform/db';
 import type { Logger } from '../platform/logger';
 import type { Redis } from '../platform/redis';
+import { type RoomFigures, roomFigures } from '../waiting-room/figures';
 import { createLiveFeed, type FeedStats, type LiveFeed } from './feed';
 import { createViewFeed, type ViewFeed } from './views';
 
@@ -36,10 +37,15 @@ export interface LiveStats {
   sales: ReturnType<ViewFeed<unknown>['stats']>;
 }
 
+/** The organizer's view: the sales from Postgres and the waiting room's figures (null without one). */
+export type SalesWithRoom = SalesView & { waitingRoom: RoomFigures | null };
+
 export interface Live {
   feed: LiveFeed;
   availability: ViewFeed<AvailabilityView>;
-  sales: ViewFeed<SalesView>;
+  sales: ViewFeed<SalesWithRoom>;
+  /** The organizer's view of an event now; undefined when there is no such event. */
+  salesOf(eventId: string): Promise<SalesWithRoom | undefined>;
   /** A slot for one more stream, or undefined when the process serves its cap already. */
   admit(): Admission | undefined;
   stats(): LiveStats;
@@ -55,12 +61,19 @@ export function createLive(deps: LiveDeps): Live {
     compute: (eventId) => deps.seatMap.availability(eventId),
     intervalMs: options.pushIntervalMs,
   });
+  async function salesOf(eventId: string): Promise<SalesWithRoom | undefined> {
+    const [view, waitingRoom] = await Promise.all([
+      salesView(deps.pool, eventId, holdGraceSeconds),
+      roomFigures(deps.pool, deps.redis, eventId),
+    ]);
+    return view && { ...view, waitingRoom };
+  }
   // Every message may move the figures: a seat, a resync, or a notice of a decline or a refund.
-  const sales = createViewFeed<SalesView>({
+  const sales = createViewFeed<SalesWithRoom>({
     feed,
     log: deps.log,
     movedBy: () => true,
-    compute: (eventId) => salesView(deps.pool, eventId, holdGraceSeconds),
+    compute: salesOf,
     intervalMs: options.pushIntervalMs,
   });
   let streams = 0;
@@ -70,6 +83,7 @@ export function createLive(deps: LiveDeps): Live {
     feed,
     availability,
     sales,
+    salesOf,
     admit() {
       if (streams >= options.maxSubscribers) return undefined;
       streams += 1;
