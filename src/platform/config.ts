@@ -43,7 +43,7 @@
 //                                a window in s, m or h (30/10s, 60/1m); a bearer token's subject is the
 //                                buyer, the client IP is an IPv4 address or an IPv6 /64. Classes, per buyer
 //                                and per IP: HOLDS (POST .../reservations) 30/10s, 300/10s; CONFIRMS
-//                                (POST .../confirm, card testing) 10/1m, 60/1m; QUEUE (the waiting room,
+//                                (POST .../confirm, card testing) 30/1m, 120/1m; QUEUE (the waiting room,
 //                                /v1/events/{id}/queue*) 30/10s, 300/10s; WRITES (every other POST, PATCH,
 //                                DELETE) 30/10s, 300/10s; READS (GET) 200/10s, 1000/10s. Stripe's webhook
 //                                (signed) and GET /healthz, /metrics (probes, scrapes) are not limited.
@@ -111,7 +111,9 @@ const limit = (fallback: string) =>
 const limitDefaults: Record<LimitClass, { perBuyer: string; perIp: string }> = {
   holds: { perBuyer: '30/10s', perIp: '300/10s' },
   // A card tester runs through stolen cards; a real buyer pays a few times at most (MAX_PAYMENT_ATTEMPTS).
-  confirms: { perBuyer: '10/1m', perIp: '60/1m' },
+  // A paying buyer retries while payments are at their limit (503 + Retry-After) or still running (202):
+  // in a rush that is a dozen confirms a minute from one honest buyer. Card testing is many more.
+  confirms: { perBuyer: '30/1m', perIp: '120/1m' },
   queue: { perBuyer: '30/10s', perIp: '300/10s' },
   writes: { perBuyer: '30/10s', perIp: '300/10s' },
   // A seat map is read a page (1000 seats) at a time; one address may be a carrier's NAT of many buyers.

@@ -6,6 +6,7 @@ import type { Config, LiveConfig } from '../../platform/config';
 import type { Pool } from '../../platform/db';
 import type { Logger } from '../../platform/logger';
 import type { Redis } from '../../platform/redis';
+import { evalScript } from '../../platform/redis-script';
 import { graceOf, leaseLapsed } from '../lease';
 import { readSeatChanges, type SeatChange, type SeatStatus } from '../seats';
 import { createCachedReads } from './cached';
@@ -20,7 +21,7 @@ import {
   type SeatRow,
   viewOf,
 } from './postgres';
-import { runScript, scripts } from './scripts';
+import { scripts } from './scripts';
 import type { AvailabilityView, SeatMapView, SeatPage, SeatSnapshot, SeatTransition } from './views';
 
 export interface SeatMapDeps {
@@ -95,7 +96,7 @@ export function createSeatMap(deps: SeatMapDeps) {
         args.push(change.seatId, change.section, change.version, statusCode[change.status]);
         args.push(change.heldUntil ?? '');
       }
-      await runScript(redis, scripts.apply, keyList, args);
+      await evalScript(redis, scripts.apply, keyList, args);
     }
   }
 
@@ -147,7 +148,7 @@ export function createSeatMap(deps: SeatMapDeps) {
           args.push(seat.id, seat.version, statusCode[seat.status], seat.heldUntil ?? '');
         }
         const keyList = [k.counts, k.status(section), k.codes(section), k.leases, k.version, k.log];
-        await runScript(redis, scripts.fill, keyList, args);
+        await evalScript(redis, scripts.fill, keyList, args);
       }
     }
     // Last: from here on readers trust the map.
