@@ -79,7 +79,10 @@ describe('loadConfig', () => {
       perBuyer: { points: 30, windowSeconds: 10 },
       perIp: { points: 300, windowSeconds: 10 },
     });
-    expect(limits.confirms.perBuyer).toEqual({ points: 10, windowSeconds: 60 });
+    expect(limits.confirms).toEqual({
+      perBuyer: { points: 30, windowSeconds: 60 },
+      perIp: { points: 120, windowSeconds: 60 },
+    });
     const set = loadConfig({
       ...required,
       RATE_LIMIT_CONFIRMS_PER_IP: '5/2m',
