@@ -155,30 +155,38 @@ export function createApiMetrics({
   );
   // The rooms' gauges carry the event id: one series per event with an open room, a handful, never per buyer.
   let readRooms: () => Promise<RoomGauge[]> = async () => [];
-  // The sessions gauge is registered first and its collect sets both, so one scrape reads each room once.
-  const roomSessions: Gauge<'event_id'> = new Gauge<'event_id'>({
+  // Both gauges are collected at once (prom-client gathers a scrape's metrics concurrently): one read of
+  // the rooms serves both, shared for the moment of the scrape.
+  let reading: Promise<RoomGauge[]> | undefined;
+  const roomsNow = () => {
+    reading ??= readRooms()
+      .catch((error: unknown) => {
+        log.warn({ err: error }, "metrics: could not read the waiting rooms' state");
+        return [];
+      })
+      .finally(() => setTimeout(() => (reading = undefined), 100).unref());
+    return reading;
+  };
+  new Gauge<'event_id'>({
     name: 'boxoffice_waiting_room_active_sessions',
     help: 'Admitted buyers shopping now, per event with a waiting room this process served recently',
     labelNames: ['event_id'],
     registers,
     async collect() {
-      roomSessions.reset();
-      roomTau.reset();
-      try {
-        for (const room of await readRooms()) {
-          roomSessions.set({ event_id: room.eventId }, room.activeSessions);
-          if (room.tau !== null) roomTau.set({ event_id: room.eventId }, room.tau);
-        }
-      } catch (error) {
-        log.warn({ err: error }, "metrics: could not read the waiting rooms' state");
-      }
+      this.reset();
+      for (const room of await roomsNow()) this.set({ event_id: room.eventId }, room.activeSessions);
     },
   });
-  const roomTau = new Gauge<'event_id'>({
+  new Gauge<'event_id'>({
     name: 'boxoffice_waiting_room_tau_seconds',
     help: "The waiting room's pace as its onsale workflow last set it (smaller admits sooner), per event",
     labelNames: ['event_id'],
     registers,
+    async collect() {
+      this.reset();
+      for (const room of await roomsNow())
+        if (room.tau !== null) this.set({ event_id: room.eventId }, room.tau);
+    },
   });
 
   return {

@@ -227,6 +227,15 @@ describe('the waiting room', () => {
     }
     const status = await stack.call('GET', `/v1/events/${eventId}/queue/status`, '');
     expect(status.body).toMatchObject({ enabled: true, open: true, activeSessions: 1, maxActiveSessions: 1 });
+    // Prometheus sees the same: the room's live sessions, its pace, and the queue's answers by outcome.
+    const metrics = await (await stack.app.request('/metrics')).text();
+    expect(metrics).toContain(`boxoffice_waiting_room_active_sessions{event_id="${eventId}"} 1`);
+    expect(metrics).toMatch(
+      new RegExp(`boxoffice_waiting_room_tau_seconds\\{event_id="${eventId}"\\} [0-9.]+`),
+    );
+    expect(metrics).toMatch(
+      /boxoffice_waiting_room_requests_total\{step="attempt",outcome="waiting"\} [1-9]/,
+    );
 
     const firstBuyer = await bearer('first-in', 'buyer');
     const held = await hold(eventId, firstBuyer, ['A-1-1'], first.admissionToken);
