@@ -40,7 +40,7 @@ export function createOnsaleActivities(deps: {
       const endedSessions = await endFinishedSessions(eventId);
       const activeSessions = await store.sweepExpired(eventId, nowMs);
       const [counts, sections, health] = await Promise.all([
-        store.counts(eventId, nowMs),
+        store.figures(eventId, nowMs),
         countSeats(deps.pool, eventId, deps.config.holdGraceSeconds),
         readCheckoutHealth(deps.redis, nowMs),
       ]);

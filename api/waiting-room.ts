@@ -66,8 +66,8 @@ export function createApiWaitingRoom(deps: {
       for (const [eventId, at] of seen) if (at < nowMs - 600_000) seen.delete(eventId);
       return Promise.all(
         [...seen.keys()].map(async (eventId) => {
-          const [state, counts] = await Promise.all([store.readRoom(eventId), store.counts(eventId, nowMs)]);
-          return { eventId, activeSessions: counts.activeSessions, tau: state?.tau ?? null };
+          const { room, activeSessions } = await store.figures(eventId, nowMs);
+          return { eventId, activeSessions, tau: room?.tau ?? null };
         }),
       );
     },

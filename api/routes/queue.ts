@@ -130,10 +130,8 @@ export function queueRoutes(deps: Pick<RouteDeps, 'config' | 'waitingRoom' | 'ev
     async (c) => {
       const { eventId } = c.req.valid('param');
       const event = await eventOf(eventId);
-      const [state, counts] = await Promise.all([
-        deps.waitingRoom.store.readRoom(eventId),
-        deps.waitingRoom.store.counts(eventId, Date.now()),
-      ]);
+      const counts = await deps.waitingRoom.store.figures(eventId, Date.now());
+      const state = counts.room;
       const enabled = event.waitingRoom?.enabled ?? false;
       return c.json(
         {

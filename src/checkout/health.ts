@@ -65,13 +65,11 @@ export async function readCheckoutHealth(
   redis: Redis,
   now = Date.now(),
 ): Promise<{ holdP99Ms: number | null; confirmLoad: number | null }> {
-  const all = await redis.hgetall(reportsKey);
-  const reports = Object.values(all)
-    .map((text) => JSON.parse(text) as HealthReport)
-    .filter((report) => report.at > now - freshMs);
-  const gone = Object.entries(all)
-    .filter(([, text]) => (JSON.parse(text) as HealthReport).at < now - forgetMs)
-    .map(([processId]) => processId);
+  const all = Object.entries(await redis.hgetall(reportsKey)).map(
+    ([processId, text]) => [processId, JSON.parse(text) as HealthReport] as const,
+  );
+  const reports = all.map(([, report]) => report).filter((report) => report.at > now - freshMs);
+  const gone = all.filter(([, report]) => report.at < now - forgetMs).map(([processId]) => processId);
   if (gone.length > 0) await redis.hdel(reportsKey, ...gone);
   if (reports.length === 0) return { holdP99Ms: null, confirmLoad: null };
   const holds = reports.flatMap((report) => (report.holdP99Ms === null ? [] : [report.holdP99Ms]));

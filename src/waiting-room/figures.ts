@@ -25,8 +25,8 @@ export async function roomFigures(q: Queryable, redis: Redis, eventId: string): 
   );
   const settings = rows[0]?.waiting_room;
   if (!settings) return null;
-  const store = createRoomStore(redis);
-  const [state, counts] = await Promise.all([store.readRoom(eventId), store.counts(eventId, Date.now())]);
+  const counts = await createRoomStore(redis).figures(eventId, Date.now());
+  const state = counts.room;
   return {
     enabled: settings.enabled,
     phase: state?.phase ?? null,

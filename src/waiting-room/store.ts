@@ -102,19 +102,26 @@ export function createRoomStore(redis: Redis) {
       await redis.pfadd(keys.joined(eventId), buyerId);
     },
 
-    /** Live sessions, admissions so far, and buyers who joined (approximately: a HyperLogLog). */
-    async counts(eventId: string, nowMs: number) {
+    /**
+     * The room as published, its live sessions, admissions so far, and buyers who joined (approximately: a
+     * HyperLogLog), in one round trip: what the status endpoint, the metrics and the controller read.
+     */
+    async figures(eventId: string, nowMs: number) {
       const replies = (await redis
         .multi()
+        .get(keys.room(eventId))
         .zcount(keys.sessions(eventId), `(${nowMs}`, '+inf')
         .get(keys.admittedTotal(eventId))
         .pfcount(keys.joined(eventId))
         .exec()) as [Error | null, unknown][];
-      const [active, admitted, joined] = replies.map(([error, value]) => {
-        if (error) throw error;
-        return Number(value ?? 0);
-      }) as [number, number, number];
-      return { activeSessions: active, admittedTotal: admitted, joined };
+      for (const [error] of replies) if (error) throw error;
+      const [room, active, admitted, joined] = replies.map(([, value]) => value);
+      return {
+        room: typeof room === 'string' ? (JSON.parse(room) as RoomState) : undefined,
+        activeSessions: Number(active ?? 0),
+        admittedTotal: Number(admitted ?? 0),
+        joined: Number(joined ?? 0),
+      };
     },
   };
 }
