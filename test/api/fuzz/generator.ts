@@ -19,6 +19,7 @@ import {
   nastyStrings,
   pathsOf,
   percentEncoded,
+  reaches,
   removed,
   valueAt,
   withValueAt,
@@ -181,13 +182,15 @@ function bodyMutations(schema: JsonSchema): fc.MaybeWeightedArbitrary<Mutation>[
         arbitrary: fc.tuple(fc.constantFrom(...leaves), wrongTypes).map(
           ([path, value]): Mutation =>
             (draft) => {
+              // A mutation that cannot reach its path (an earlier one made the parent null) changes nothing.
+              const placed = reaches(jsonBody(draft), path);
               draft.body = { json: withValueAt(jsonBody(draft), path, value) };
               const at = schemaAt(schema, path);
               note(
                 draft,
                 'body',
                 `body.${path.join('.')} = ${JSON.stringify(value)?.slice(0, 80)}`,
-                at !== undefined && certainlyInvalid(at, value),
+                placed && at !== undefined && certainlyInvalid(at, value),
               );
             },
         ),
@@ -195,13 +198,14 @@ function bodyMutations(schema: JsonSchema): fc.MaybeWeightedArbitrary<Mutation>[
       fc.constantFrom(...leaves.filter((path) => typeof path.at(-1) === 'string')).map(
         (path): Mutation =>
           (draft) => {
+            const placed = reaches(jsonBody(draft), path);
             draft.body = { json: withValueAt(jsonBody(draft), path, removed) };
             const parent = schemaAt(schema, path.slice(0, -1));
             note(
               draft,
               'body',
               `body.${path.join('.')} missing`,
-              parent?.required?.includes(String(path.at(-1))) ?? false,
+              placed && (parent?.required?.includes(String(path.at(-1))) ?? false),
             );
           },
       ),
@@ -217,9 +221,11 @@ function bodyMutations(schema: JsonSchema): fc.MaybeWeightedArbitrary<Mutation>[
       .map(
         ([path, name, value]): Mutation =>
           (draft) => {
+            const placed = reaches(jsonBody(draft), [...path, name]);
             draft.body = { json: withValueAt(jsonBody(draft), [...path, name], value) };
             const parent = schemaAt(schema, path);
-            const unknown = parent?.additionalProperties === false && !(name in (parent.properties ?? {}));
+            const unknown =
+              placed && parent?.additionalProperties === false && !(name in (parent.properties ?? {}));
             note(draft, 'body', `body.${[...path, JSON.stringify(name)].join('.')} added`, unknown);
           },
       ),

@@ -109,11 +109,17 @@ export function valueAt(value: unknown, path: JsonPath): unknown {
   );
 }
 
+/** Whether `path` can be set in `json`: an earlier mutation may have replaced its parent by a scalar. */
+export function reaches(json: unknown, path: JsonPath): boolean {
+  const parent = valueAt(json, path.slice(0, -1));
+  return typeof parent === 'object' && parent !== null;
+}
+
 /** A copy of `json` with the node at `path` set to `value` (or removed); the value's own keys survive, __proto__ too. */
 export function withValueAt(json: unknown, path: JsonPath, value: unknown): unknown {
   const copy = structuredClone(json);
+  if (!reaches(copy, path)) return copy;
   const parent = valueAt(copy, path.slice(0, -1));
-  if (typeof parent !== 'object' || parent === null) return copy;
   const key = path.at(-1) as string | number;
   if (value === removed) delete (parent as Record<string | number, unknown>)[key];
   else Object.defineProperty(parent, key, { value, enumerable: true, writable: true, configurable: true });
