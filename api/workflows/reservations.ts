@@ -1,13 +1,19 @@
 // Owns the API's conversation with reservation workflows: hold (in Postgres, src/checkout/hold.ts) then
 // start the workflow HELD, confirm, cancel and read, each within the API's wait budget, with Temporal
 // failures turned into domain errors.
-import { type Client, WorkflowExecutionAlreadyStartedError, type WorkflowHandle } from '@temporalio/client';
+import {
+  type Client,
+  WorkflowExecutionAlreadyStartedError,
+  type WorkflowExecutionDescription,
+  type WorkflowHandle,
+} from '@temporalio/client';
 import { type CheckoutHolds, heldView } from '../../src/checkout/hold';
-import { findReservation } from '../../src/checkout/orders';
+import { findReservation, type ReservationRow } from '../../src/checkout/orders';
 import { requestFingerprint, reservationIdFor } from '../../src/checkout/reservation-id';
 import { type UnfinishedEnd, unfinishedView } from '../../src/checkout/unfinished';
 import { DomainError, isErrorCode } from '../../src/errors';
 import { leaseOf } from '../../src/inventory/lease';
+import { heldSeatsOf } from '../../src/inventory/seats';
 import type { Config } from '../../src/platform/config';
 import type { Pool } from '../../src/platform/db';
 import {
@@ -34,6 +40,12 @@ import { createPaymentAdmission } from './payment-admission';
 import { domainErrorFrom, unlessMissing, unlessUnanswerable } from './temporal-errors';
 
 type Status = ReservationView['status'];
+
+/**
+ * The history of a reservation started HELD that has handled no message yet: started, its first task
+ * scheduled, started and completed, and the expiry timer started.
+ */
+const untouchedHistoryLength = 5;
 
 /** A refused hold is answered with its domain code (SEATS_UNAVAILABLE, BUYER_LIMIT_EXCEEDED, ...). */
 function throwIfRejected(view: ReservationView): ReservationView {
@@ -167,6 +179,54 @@ export function createCheckout({ temporal, config, pool, holds }: CheckoutDeps) 
   }
 
   /**
+   * A retried POST of a reservation whose workflow runs but has done nothing since its start: the answer
+   * is read from Postgres (the seats it holds) and the workflow's description (its deadline), both
+   * server-side, so a buyer retrying a slow hold never waits behind the worker's backlog for a query.
+   * Anything else (a payment tried, support's extension, a row from before migration 0008) is the
+   * workflow's to answer.
+   */
+  async function readRetried(
+    row: ReservationRow,
+    description: WorkflowExecutionDescription,
+    fingerprint: string,
+  ): Promise<ReservationView> {
+    if (row.requestFingerprint !== null && row.requestFingerprint !== fingerprint) {
+      throw new DomainError(
+        'IDEMPOTENCY_KEY_REUSED',
+        'this Idempotency-Key was used with a different request',
+      );
+    }
+    const attributes = description.typedSearchAttributes;
+    const expiresAt = attributes.get(HoldExpiresAt);
+    const answerable =
+      row.requestFingerprint !== null &&
+      row.status === 'HELD' &&
+      description.status.name === 'RUNNING' &&
+      description.historyLength <= untouchedHistoryLength &&
+      attributes.get(ReservationStatus) === 'HELD' &&
+      expiresAt !== undefined;
+    if (!answerable) return readFinished(row.id, fingerprint);
+    const seats = await heldSeatsOf(pool, {
+      eventId: row.eventId,
+      reservationId: row.id,
+      seatIds: row.seatIds,
+    });
+    if (seats.length !== row.seatIds.length) return readFinished(row.id, fingerprint);
+    return {
+      ...heldView(
+        { ...row, reservationId: row.id },
+        {
+          seats,
+          amount: row.amount,
+          currency: row.currency,
+          heldUntil: expiresAt.toISOString(),
+        },
+      ),
+      payment: { attempts: 0 },
+    };
+  }
+
+  /**
    * An update can't reach a workflow that has ended, so a failed command is answered from the final
    * state: the reservation when it ended the way the command asks (`accepts`), otherwise why it ended.
    */
@@ -238,13 +298,13 @@ export function createCheckout({ temporal, config, pool, holds }: CheckoutDeps) 
           },
         );
       const answer = async (): Promise<ReservationView> => {
-        const taken = await holds.take(holdInput);
+        const taken = await holds.take(holdInput, fingerprint);
         if (taken.kind === 'new') return start(taken.hold);
         if (taken.ended) return readFinished(reservationId, fingerprint);
         // Recorded HELD: its workflow runs (a retried POST), or never started (the API stopped between
         // the hold and the start, or Temporal was down): then the seats it still holds are its hold.
-        if (await unlessMissing(handleOf(reservationId).describe()))
-          return readFinished(reservationId, fingerprint);
+        const description = await unlessMissing(handleOf(reservationId).describe());
+        if (description) return readRetried(taken.row, description, fingerprint);
         return start(await holds.resume(holdInput));
       };
       // A retry of a hold refused before holds moved to the API reads as its refusal again.

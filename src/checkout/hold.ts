@@ -7,17 +7,22 @@ import type { LeaseOptions } from '../inventory/lease';
 import type { SeatMap } from '../inventory/seat-map';
 import { type HoldInput, type HoldResult, holdSeatsTx } from '../inventory/seats';
 import type { Pool } from '../platform/db';
-import { findReservation, upsertReservation } from './orders';
+import { findReservation, type ReservationRow, upsertReservation } from './orders';
 
 /**
  * What taking the hold found: `new`, the seats are held now; `recorded`, the reservation was recorded
- * before (a retried POST), so its workflow, or its final state, is the answer.
+ * before (a retried POST), so its row, its workflow, or its final state is the answer.
  */
-export type HoldTaken = { kind: 'new'; hold: HoldResult } | { kind: 'recorded'; ended: boolean };
+export type HoldTaken =
+  | { kind: 'new'; hold: HoldResult }
+  | { kind: 'recorded'; ended: boolean; row: ReservationRow };
 
 export interface CheckoutHolds {
-  /** Holds the seats of a new reservation; rejections (SEATS_UNAVAILABLE, ...) are DomainErrors. */
-  take(input: HoldInput): Promise<HoldTaken>;
+  /**
+   * Holds the seats of a new reservation, recorded with the request's fingerprint; rejections
+   * (SEATS_UNAVAILABLE, ...) are DomainErrors.
+   */
+  take(input: HoldInput, requestFingerprint: string): Promise<HoldTaken>;
   /** The hold again, for a recorded reservation whose workflow never started: the seats it still holds. */
   resume(input: HoldInput): Promise<HoldResult>;
 }
@@ -52,14 +57,16 @@ export function createCheckoutHolds(deps: {
   }
 
   return {
-    async take(input) {
+    async take(input, requestFingerprint) {
       // A recorded reservation is never held again here: it may have ended and given its seats back.
-      const recorded = await findReservation(deps.pool, input.reservationId);
-      if (recorded)
-        return { kind: 'recorded', ended: (terminalStatuses as readonly string[]).includes(recorded.status) };
+      const row = await findReservation(deps.pool, input.reservationId);
+      if (row) {
+        const ended = (terminalStatuses as readonly string[]).includes(row.status);
+        return { kind: 'recorded', ended, row };
+      }
       const held = await hold(input);
       // Crashing before this line leaves no record: a retry holds again (a repeat) and records it.
-      await upsertReservation(deps.pool, heldView(input, held));
+      await upsertReservation(deps.pool, { ...heldView(input, held), requestFingerprint });
       return { kind: 'new', hold: held };
     },
     resume: hold,

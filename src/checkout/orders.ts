@@ -21,9 +21,10 @@ export interface OrderRow {
 /** Upserts the reservation's row; a later status never goes back to an earlier one. */
 export async function upsertReservation(db: Queryable, view: ReservationView): Promise<void> {
   await db.query(
-    `insert into reservations (id, event_id, buyer_id, status, seat_ids, amount, currency, expires_at, order_id, reason)
+    `insert into reservations
+       (id, event_id, buyer_id, status, seat_ids, amount, currency, expires_at, order_id, reason, request_fingerprint)
      -- A hold refused for an event that does not exist has nothing to record.
-     select $1, $2, $3, $4, $5::text[], $6, $7, $8, $9, $10
+     select $1, $2, $3, $4, $5::text[], $6, $7, $8, $9, $10, $11
       where exists (select 1 from events where id = $2)
      on conflict (id) do update set
        status = excluded.status,
@@ -32,6 +33,7 @@ export async function upsertReservation(db: Queryable, view: ReservationView): P
        expires_at = excluded.expires_at,
        order_id = coalesce(excluded.order_id, reservations.order_id),
        reason = coalesce(excluded.reason, reservations.reason),
+       request_fingerprint = coalesce(reservations.request_fingerprint, excluded.request_fingerprint),
        updated_at = now()
      where reservations.status <> 'CONFIRMED' or excluded.status = 'CONFIRMED'`,
     [
@@ -45,6 +47,7 @@ export async function upsertReservation(db: Queryable, view: ReservationView): P
       view.expiresAt,
       view.orderId ?? null,
       view.reason ?? null,
+      view.requestFingerprint ?? null,
     ],
   );
 }
@@ -186,6 +189,8 @@ export interface ReservationRow {
   expiresAt: string | null;
   orderId: string | null;
   reason: string | null;
+  /** The request it was held for; null when recorded before migration 0008. */
+  requestFingerprint: string | null;
 }
 
 export async function findReservation(
@@ -203,8 +208,10 @@ export async function findReservation(
     expires_at: Date | null;
     order_id: string | null;
     reason: string | null;
+    request_fingerprint: string | null;
   }>(
-    `select id, event_id, buyer_id, status, seat_ids, amount, currency, expires_at, order_id, reason
+    `select id, event_id, buyer_id, status, seat_ids, amount, currency, expires_at, order_id, reason,
+            request_fingerprint
        from reservations where id = $1`,
     [reservationId],
   );
@@ -221,5 +228,6 @@ export async function findReservation(
     expiresAt: row.expires_at?.toISOString() ?? null,
     orderId: row.order_id,
     reason: row.reason,
+    requestFingerprint: row.request_fingerprint,
   };
 }

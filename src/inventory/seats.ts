@@ -385,3 +385,23 @@ export async function readSeatChanges(
   );
   return rows.map(toChange);
 }
+
+/**
+ * The seats `reservationId` holds among `seatIds`, with their prices, in the order of `seatIds`: a
+ * retried hold's answer read from Postgres. Fewer seats than asked means the hold is no longer whole.
+ */
+export async function heldSeatsOf(
+  q: Queryable,
+  input: { eventId: string; reservationId: string; seatIds: string[] },
+): Promise<{ id: string; price: number }[]> {
+  const { rows } = await q.query<{ seat_id: string; price: string }>(
+    `select seat_id, price from seats
+      where event_id = $1 and seat_id = any($2::text[]) and reservation_id = $3 and status = 'held'`,
+    [input.eventId, input.seatIds, input.reservationId],
+  );
+  const prices = new Map(rows.map((row) => [row.seat_id, Number(row.price)]));
+  return input.seatIds.flatMap((id) => {
+    const price = prices.get(id);
+    return price === undefined ? [] : [{ id, price }];
+  });
+}

@@ -111,7 +111,10 @@ describe('cacheable reads', () => {
       event: await etagOf(event),
     };
     const reservationId = `rsv_cache_${randomUUID().slice(0, 8)}`;
-    await holds.take({ reservationId, buyerId: 'buyer-cache', eventId, request: { seatIds: ['B-1-2'] } });
+    await holds.take(
+      { reservationId, buyerId: 'buyer-cache', eventId, request: { seatIds: ['B-1-2'] } },
+      'fingerprint-cache',
+    );
 
     const held = await get(seats, before.seats);
     expect(held.status).toBe(200);

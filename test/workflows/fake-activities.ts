@@ -85,9 +85,20 @@ export function createFakeActivities(overrides: Partial<FakeScript> = {}) {
   const heldByApi = new Map<string, HoldResult>();
   const holds: CheckoutHolds = {
     async take(input) {
-      if (heldByApi.has(input.reservationId)) {
-        const status = recorded.get(input.reservationId)?.status;
-        return { kind: 'recorded', ended: status !== undefined && terminalStatuses.includes(status) };
+      const view = recorded.get(input.reservationId);
+      if (heldByApi.has(input.reservationId) && view) {
+        const { id, eventId, buyerId, status, amount, currency } = view;
+        // No fingerprint: a retried POST is answered by the workflow, which these suites steer.
+        const row = {
+          ...{ id, eventId, buyerId, status, amount, currency, expiresAt: view.expiresAt ?? null },
+          ...{
+            seatIds: view.seats.map((seat) => seat.id),
+            orderId: null,
+            reason: null,
+            requestFingerprint: null,
+          },
+        };
+        return { kind: 'recorded', ended: terminalStatuses.includes(status), row };
       }
       const hold = holdInMemory(input);
       heldByApi.set(input.reservationId, hold);
