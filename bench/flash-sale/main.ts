@@ -25,12 +25,16 @@
 //        [--persist] [--sqlite-pragma journal_mode=wal ...] [--dynamic-config KEY=JSON ...]
 //        [--worker-options '{"maxCachedWorkflows":2000}'] [--temporal-gomaxprocs 1] --log-level warn
 //        [--observability off|on|both] [--profile DIR] --out flash-sale
-// --profile writes V8 CPU profiles of the API and the worker (node --cpu-prof) into DIR when they stop.
+// --profile DIR: V8 CPU profiles of the API and the worker (node --cpu-prof) and, with Linux perf, samples of
+// the whole machine go into DIR; bench/results/<out>-profile.md says where each component's time went.
 // Env: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/boxoffice_bench_flash),
 //      BENCH_REDIS_URL (default redis://127.0.0.1:6379/14).
 import { randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { mintToken } from '../../api/auth';
-import { machineLoad, writeResults } from '../lib/stats';
+import { profileReport, startPerf } from '../lib/profile';
+import { machineLoad, resultsDir, writeResults } from '../lib/stats';
 import { burstPhase } from './burst';
 import { brokenInvariants, checkInvariants } from './invariants';
 import { parseOptions } from './options';
@@ -44,7 +48,9 @@ async function main() {
   const run = randomUUID().slice(0, 8);
   const loadAtStart = machineLoad();
   log(`run ${run}; load average ${loadAtStart.loadavg.join(' ')} on ${loadAtStart.cpus} cpus`);
+  if (options.profile) mkdirSync(options.profile, { recursive: true });
   const { stacks, stop } = await startStacks(options, run);
+  const perf = options.profile ? startPerf(options.profile, log) : undefined;
   try {
     // Every phase runs on each stack in turn (observability off, then on) before the next one starts.
     const sales = stacks.map((stack) => ({ stack })) as NonEmpty<{ stack: Stack }>;
@@ -92,7 +98,18 @@ async function main() {
     log(`wrote ${paths.json} and ${paths.md}`);
     if (results.some((result) => brokenInvariants(result.targets).length > 0)) process.exitCode = 1;
   } finally {
+    await perf?.stop();
     await stop();
+  }
+  // The V8 profiles are written as the API and the worker stop.
+  if (options.profile) {
+    const path = join(resultsDir, `${options.out}-profile.md`);
+    const header = `# Where the time goes: CPU profiles of run ${run} (\`${options.out}.md\`)\n\nEvery phase of the run, as profiled with --profile (perf over the machine, node --cpu-prof for the Node processes).`;
+    writeFileSync(
+      path,
+      `${header}\n\n${profileReport(options.profile, { bench: process.pid, ...stacks[0].pids })}\n`,
+    );
+    log(`wrote ${path}`);
   }
 }
 

@@ -79,6 +79,8 @@ export interface Stack<P extends StackParams = Params> {
   fixture: StripeFixture;
   /** CPU seconds so far of the bench, Temporal, the worker, the API, stripe-mock, postgres and redis. */
   cpu(): CpuSample;
+  /** The process id of each component, for its profile. */
+  pids: Record<string, number | undefined>;
   /** One probe workflow (start, one no-op activity, complete), run to its end. */
   probeOnce(workflowId: string): Promise<string>;
   /** Something stop() undoes, before what was started earlier. */
@@ -280,6 +282,7 @@ async function startStack<P extends StackParams>(
     pool: shared.pool,
     fixture: shared.fixture,
     cpu: () => sampleCpu(roots, ['postgres', 'redis-server']),
+    pids: roots,
     probeOnce,
     onStop: shared.onStop,
   };
