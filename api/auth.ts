@@ -5,6 +5,7 @@ import { createRemoteJWKSet, errors, type JWTVerifyGetKey, jwtVerify, SignJWT } 
 import { DomainError } from '../src/errors';
 import type { AuthConfig } from '../src/platform/config';
 import type { Logger } from '../src/platform/logger';
+import { createTtlCache } from '../src/platform/ttl-cache';
 import { limitByBuyer } from './rate-limit';
 
 export const roles = ['buyer', 'organizer', 'support'] as const;
@@ -100,8 +101,17 @@ function refusal(error: unknown, auth: AuthConfig, algorithms: string[]): Domain
 }
 
 /**
+ * How long a verified token is taken on its signature's word without checking it again: a buyer polling
+ * or retrying sends the same token many times a minute, and WebCrypto's verify was a tenth of the API's
+ * CPU per rejected hold. Its expiry is still checked on every request.
+ */
+const verifiedTokenTtlMs = 60_000;
+const verifiedTokenEntries = 10_000;
+
+/**
  * Verifies bearer tokens against `auth`'s keys: the HS256 secret imported once, or the JWKS fetched and
- * cached by one client. Build it once per configuration (`requireRole` does).
+ * cached by one client; a token verified once is remembered for a minute, never past its exp. Build it
+ * once per configuration (`requireRole` does).
  * @example const principal = await createTokenVerifier(config.auth).verify(token)
  */
 export function createTokenVerifier(auth: AuthConfig): TokenVerifier {
@@ -110,24 +120,42 @@ export function createTokenVerifier(auth: AuthConfig): TokenVerifier {
       ? [identityProviderKeys(auth.jwksUrl), identityProviderAlgorithms]
       : [secretKey(auth.jwtSecret), secretAlgorithms];
   const options = { algorithms, requiredClaims, issuer: auth.issuer, audience: auth.audience };
+  // A refused token is not kept (a failed load never is), so each refusal is checked and named afresh.
+  const verified = createTtlCache(verifySignature, {
+    ttlMs: verifiedTokenTtlMs,
+    maxEntries: verifiedTokenEntries,
+  });
   return {
     async verify(token) {
-      const { payload } = await jwtVerify(token, getKey, options).catch((error: unknown) => {
-        throw refusal(error, auth, algorithms);
-      });
-      // The subject becomes the buyer's id in workflow ids, search attributes and Postgres rows.
-      if (typeof payload.sub !== 'string' || !subjectPattern.test(payload.sub)) {
-        throw unauthorized(
-          'bearer token has no valid sub claim (1 to 200 characters, no spaces or control characters)',
-          'sub',
-        );
+      const { principal, expiresAtMs } = await verified.get(token);
+      if (expiresAtMs <= Date.now()) {
+        verified.forget(token);
+        throw unauthorized('bearer token has expired', 'exp');
       }
-      if (!isRole(payload.role)) {
-        throw unauthorized(`bearer token's role must be one of ${roles.join(', ')}`, 'role');
-      }
-      return { userId: payload.sub, role: payload.role };
+      return principal;
     },
   };
+
+  async function verifySignature(token: string): Promise<{ principal: Principal; expiresAtMs: number }> {
+    const { payload } = await jwtVerify(token, getKey, options).catch((error: unknown) => {
+      throw refusal(error, auth, algorithms);
+    });
+    // The subject becomes the buyer's id in workflow ids, search attributes and Postgres rows.
+    if (typeof payload.sub !== 'string' || !subjectPattern.test(payload.sub)) {
+      throw unauthorized(
+        'bearer token has no valid sub claim (1 to 200 characters, no spaces or control characters)',
+        'sub',
+      );
+    }
+    if (!isRole(payload.role)) {
+      throw unauthorized(`bearer token's role must be one of ${roles.join(', ')}`, 'role');
+    }
+    // requiredClaims makes jose refuse a token without exp.
+    return {
+      principal: { userId: payload.sub, role: payload.role },
+      expiresAtMs: (payload.exp as number) * 1000,
+    };
+  }
 }
 
 /** One verifier per configuration, shared by every route: one imported key, one JWKS cache. */

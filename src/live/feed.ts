@@ -48,7 +48,12 @@ export function createLiveFeed(deps: { redis: Redis; log: Logger }): LiveFeed {
     if (subscriber) return subscriber;
     // Its own connection: a subscribed connection can run no other command. Commands queue while it
     // connects, unlike the main client's, so the first SUBSCRIBE waits for the connection.
-    const opened = deps.redis.duplicate({ enableOfflineQueue: true, lazyConnect: false });
+    const opened = deps.redis.duplicate({
+      enableOfflineQueue: true,
+      lazyConnect: false,
+      // SUBSCRIBE and UNSUBSCRIBE are all it sends, each when asked.
+      enableAutoPipelining: false,
+    });
     let connectedBefore = false;
     opened.on('ready', () => {
       // ioredis subscribes again by itself; what was published meanwhile is lost, so every listener

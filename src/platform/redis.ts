@@ -12,6 +12,9 @@ export function createRedis(url: string): Redis {
     commandTimeout: 1000,
     lazyConnect: false,
     retryStrategy: (times) => Math.min(times * 200, 2000),
+    // Commands sent in the same tick go out in one write: under a crowd each request's few commands
+    // were a socket write each, the API's largest native cost per rejected hold.
+    enableAutoPipelining: true,
   });
   redis.on('error', () => {});
   return redis;

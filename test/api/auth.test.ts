@@ -3,8 +3,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type CryptoKey, exportJWK, generateKeyPair, type JWTPayload, SignJWT } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mintToken } from '../../api/auth';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createTokenVerifier, mintToken } from '../../api/auth';
 import type { Config } from '../../src/platform/config';
 import { connectTestStores, createTestApp, testConfig, testJwtSecret } from '../helpers/app';
 
@@ -53,6 +53,22 @@ describe('bearer tokens signed with AUTH_JWT_SECRET', () => {
     expect((await searchOrders(config, expired)).body).toMatchObject({ status: 401, claim: 'exp' });
     const anonymous = await hs256({ role: 'support', exp: inAnHour() });
     expect((await searchOrders(config, anonymous)).body).toMatchObject({ status: 401, claim: 'sub' });
+  });
+
+  it('refuses a token it verified before once the token has expired', async () => {
+    const verifier = createTokenVerifier(config.auth);
+    const token = await hs256({ sub: 'sam', role: 'support', exp: Math.floor(Date.now() / 1000) + 30 });
+    expect(await verifier.verify(token)).toEqual({ userId: 'sam', role: 'support' });
+    // Remembered for a minute, but never past its own exp.
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 31_000 });
+    try {
+      await expect(verifier.verify(token)).rejects.toMatchObject({
+        code: 'UNAUTHORIZED',
+        details: { claim: 'exp' },
+      });
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('refuses a sub with a NUL, a space or a lone surrogate, which would reach workflow ids and Postgres', async () => {
