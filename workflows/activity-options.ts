@@ -17,6 +17,15 @@ export const mustComplete: ActivityOptions = {
   retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '1m' },
 };
 
+/**
+ * The sale after a charge, run in the workflow task that learned of the charge: one short Postgres
+ * transaction, retried until it happens like `mustComplete` (past a minute its retries wait on timers).
+ */
+export const saleStep: LocalActivityOptions = {
+  startToCloseTimeout: mustComplete.startToCloseTimeout,
+  retry: mustComplete.retry,
+};
+
 /** One call to the payment gateway; a workflow timer bounds the whole attempt. */
 export function gatewayCall(taskQueue: string): ActivityOptions {
   return {

@@ -4,9 +4,10 @@
 // patched(). A path recorded on both sides of a patch keeps both histories (`-renamed-check`: the
 // attempt check after its rename; `-awaited-charge`: the charge heartbeats and is awaited after its
 // cancellation; `-held-by-api`: the reservation's seats held by the API before its start, the input's
-// `held`; `-waited-for-reservation`: a late payment that first waits for its reservation's workflow
-// to end). The late-payment histories come from test/e2e/webhooks.test.ts and arriving-payments.test.ts;
-// the onsale histories (an event's waiting room) from test/waiting-room/room.test.ts.
+// `held`; `-local-sale`: the sale after a charge is a local activity in the charge's workflow task;
+// `-waited-for-reservation`: a late payment that first waits for its reservation's workflow to end).
+// The late-payment histories come from test/e2e/webhooks.test.ts and arriving-payments.test.ts; the
+// onsale histories (an event's waiting room) from test/waiting-room/room.test.ts.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from '@temporalio/worker';
@@ -26,16 +27,20 @@ describe('workflow replay', () => {
       'cancelled-held-by-api',
       'commit-failed-refunded',
       'commit-failed-refunded-held-by-api',
+      'commit-failed-refunded-local-sale',
       'confirmed',
       'confirmed-held-by-api',
+      'confirmed-local-sale',
       'declined-then-confirmed',
       'declined-then-confirmed-held-by-api',
+      'declined-then-confirmed-local-sale',
       'expired',
       'expired-held-by-api',
       'failed-after-hold-released',
       'failed-after-hold-released-held-by-api',
       'force-confirmed',
       'force-confirmed-held-by-api',
+      'force-confirmed-local-sale',
       'force-released',
       'force-released-held-by-api',
       'late-payment-after-terminate',
@@ -47,17 +52,21 @@ describe('workflow replay', () => {
       'payment-timeout-charged',
       'payment-timeout-charged-awaited-charge',
       'payment-timeout-charged-held-by-api',
+      'payment-timeout-charged-local-sale',
       'payment-timeout-charged-renamed-check',
       'payment-timeout-not-charged',
       'payment-timeout-not-charged-awaited-charge',
       'payment-timeout-not-charged-held-by-api',
+      'payment-timeout-not-charged-local-sale',
       'payment-timeout-not-charged-renamed-check',
       'temporal-cancelled',
       'temporal-cancelled-held-by-api',
       'temporal-cancelled-while-paid',
       'temporal-cancelled-while-paid-held-by-api',
+      'temporal-cancelled-while-paid-local-sale',
       'three-d-secure-confirmed',
       'three-d-secure-confirmed-held-by-api',
+      'three-d-secure-confirmed-local-sale',
     ]);
   });
 

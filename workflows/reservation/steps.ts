@@ -4,7 +4,7 @@ import { log, patched, proxyActivities, proxyLocalActivities } from '@temporalio
 import type { InventoryActivities } from '../../activities/inventory';
 import type { OrderActivities } from '../../activities/orders';
 import type { AttemptCheck, AttemptCheckInput, PaymentActivities } from '../../activities/payments';
-import { gatewayCall, inventoryStep, mustComplete, step } from '../activity-options';
+import { gatewayCall, inventoryStep, mustComplete, saleStep, step } from '../activity-options';
 
 /**
  * Histories recorded before the attempt check was named `checkPaymentAttempt` schedule it as
@@ -16,9 +16,17 @@ const attemptCheckRenamed = 'check-payment-attempt-name';
 const leaseFollowsDeadline = 'lease-follows-deadline';
 
 /**
- * `startedHeld`: the reservation was started with the API's hold (its input's `held`). Such a reservation
- * runs today's code from its first event, so no history of one predates a patch: it asks no patched()
- * (each adds a marker and a search-attribute upsert to every checkout) and takes the patched branch.
+ * Histories recorded before the sale became a local activity schedule it on the task queue: an activity
+ * task, its own workflow task and six events more per checkout. Asked with patched() even in reservations
+ * started held, which were recorded both ways.
+ */
+const saleIsLocal = 'sale-as-local-activity';
+
+/**
+ * `startedHeld`: the reservation was started with the API's hold (its input's `held`). No history of one
+ * predates the patches asked through `isPatched`, so it asks no patched() for them (each adds a marker
+ * and a search-attribute upsert to every checkout) and takes their new branch. Later patches (the sale's)
+ * ask patched() in every reservation.
  */
 export function createSteps(paymentTaskQueue: string, startedHeld = false) {
   const isPatched = (patchId: string) => startedHeld || patched(patchId);
@@ -31,7 +39,13 @@ export function createSteps(paymentTaskQueue: string, startedHeld = false) {
   const { syncLease } = proxyLocalActivities<InventoryActivities>(
     step(inventoryStep, "keep the seats' lease in step"),
   );
-  const { completeSale } = proxyActivities<OrderActivities>(step(mustComplete, 'commit seats, create order'));
+  const saleSummary = 'commit seats, create order';
+  const { completeSale: completeSaleTask } = proxyActivities<OrderActivities>(
+    step(mustComplete, saleSummary),
+  );
+  const { completeSale: completeSaleLocal } = proxyLocalActivities<OrderActivities>(
+    step(saleStep, saleSummary),
+  );
   const gateway = proxyActivities<PaymentActivities>(gatewayCall(paymentTaskQueue));
   const { refundPayment } = proxyActivities<PaymentActivities>(
     step({ ...mustComplete, taskQueue: paymentTaskQueue }, 'refund the charge'),
@@ -51,7 +65,10 @@ export function createSteps(paymentTaskQueue: string, startedHeld = false) {
     recordReservation,
     releaseSeats,
     extendHold,
-    completeSale,
+    /** Commits the seats and creates the order, in the task that learned of the charge. */
+    completeSale(input: Parameters<typeof completeSaleTask>[0]) {
+      return patched(saleIsLocal) ? completeSaleLocal(input) : completeSaleTask(input);
+    },
     refundPayment,
     verifyPayment,
     /** One charge attempt; the caller names the attempt in its summary. */
