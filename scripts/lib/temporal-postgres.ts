@@ -64,6 +64,11 @@ export interface TemporalPostgres {
   teardown(): Promise<void>;
 }
 
+/** What ran, for reports and params. */
+export function describeTemporalPostgres(shards: number): string {
+  return `Temporal server ${temporalServerVersion}, Postgres, ${shards} shards`;
+}
+
 const run = promisify(execFile);
 const environment = 'boxoffice';
 
@@ -146,7 +151,7 @@ export async function startTemporalPostgres(options: TemporalPostgresOptions): P
   return {
     address,
     pid: server.pid,
-    description: `Temporal server ${temporalServerVersion}, Postgres, ${shards} shards`,
+    description: describeTemporalPostgres(shards),
     metricsUrl: `http://127.0.0.1:${ports.metrics}/metrics`,
     logFile,
     teardown,
