@@ -11,6 +11,7 @@ import { msToTs } from '@temporalio/common/lib/time';
 import { resolveTool, temporalServer, temporalServerVersion, temporalSqlTool } from './binaries';
 import { ensureSearchAttributes, waitForTemporal } from './dev-temporal';
 import { freePortBelowEphemeral } from './ports';
+import { ensureDatabase } from './preflight';
 import type { Supervisor } from './processes';
 import {
   dynamicConfigYaml,
@@ -31,8 +32,13 @@ export interface TemporalPostgresOptions {
   log: (line: string) => void;
   /** The Postgres server to hold the two databases (its database name is ignored). */
   postgresUrl?: string;
-  /** The history database's name; visibility goes to `<prefix>_visibility`. Both are reset. */
+  /** The history database's name; visibility goes to `<prefix>_visibility`. */
   databasePrefix: string;
+  /**
+   * Drop both databases first (default): a benchmark starts from nothing. Without, they are created if
+   * missing and their schema brought up to date, and the history persists, as `npm run dev`'s does.
+   */
+  reset?: boolean;
   shards?: number;
   /**
    * Ports to use instead of free ones: `npm run dev` keeps the frontend on TEMPORAL_ADDRESS's port and
@@ -92,14 +98,17 @@ export async function startTemporalPostgres(options: TemporalPostgresOptions): P
   const sqlToolPath = resolveTool(temporalSqlTool, log);
 
   const database = options.databasePrefix;
-  log(`resetting Temporal's databases ${database} and ${visibilityDatabase(database)}`);
+  const reset = options.reset ?? true;
+  log(
+    `${reset ? 'resetting' : 'preparing'} Temporal's databases ${database} and ${visibilityDatabase(database)}`,
+  );
   await Promise.all([
-    resetDatabase(sqlToolPath, postgres, database, 'temporal'),
-    resetDatabase(sqlToolPath, postgres, visibilityDatabase(database), 'visibility'),
+    prepareDatabase(sqlToolPath, postgres, database, 'temporal', reset),
+    prepareDatabase(sqlToolPath, postgres, visibilityDatabase(database), 'visibility', reset),
   ]);
 
   const ports = await choosePorts(options.ports ?? {});
-  // Like the databases, reset on every start and kept after: its config and log stay readable.
+  // Rewritten on every start and kept after: its config and log stay readable.
   const dir = options.dir ?? join(tmpdir(), `boxoffice-temporal-${database}`);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(join(dir, 'config'), { recursive: true });
@@ -138,7 +147,8 @@ export async function startTemporalPostgres(options: TemporalPostgresOptions): P
     try {
       await supervisor.watch(registerNamespace(connection, namespace, timeoutMs));
       const added = await ensureSearchAttributes(connection, namespace);
-      log(`Temporal server at ${address}: namespace ${namespace}, search attributes ${added.join(', ')}`);
+      const attributes = added.length > 0 ? `registered ${added.join(', ')}` : 'all there';
+      log(`Temporal server at ${address}: namespace ${namespace}, search attributes ${attributes}`);
     } finally {
       await connection.close();
     }
@@ -181,21 +191,22 @@ function postgresServer(url: string): PostgresServer {
 }
 
 /**
- * Drops and recreates `database` with the schema the sql tool carries for its own version (embedded, so
- * a binary from anywhere works without the module's source beside it), as docker-compose's job does:
- * versioning tables at 0.0, then every versioned step.
+ * Drops and recreates `database` (or creates it if missing), then applies the schema the sql tool carries
+ * for its own version (embedded, so a binary from anywhere works without the module's source beside it)
+ * as docker-compose's job does: versioning tables at 0.0, then every versioned step not applied yet.
  */
-async function resetDatabase(
+async function prepareDatabase(
   sqlTool: string,
   postgres: PostgresServer,
   database: string,
   schema: 'temporal' | 'visibility',
+  reset: boolean,
 ): Promise<void> {
   const connection = ['--plugin', 'postgres12', '--ep', postgres.host, '--port', String(postgres.port)];
   connection.push('--user', postgres.user, '--password', postgres.password, '--db', database);
+  if (!reset) await ensureDatabase(postgresUrlOf(postgres, database));
   const steps = [
-    ['drop-database', '--force'],
-    ['create-database'],
+    ...(reset ? [['drop-database', '--force'], ['create-database']] : []),
     ['setup-schema', '--version', '0.0'],
     ['update-schema', '--schema-name', `postgresql/v12/${schema}`],
   ];
@@ -208,6 +219,13 @@ async function resetDatabase(
       );
     }
   }
+}
+
+function postgresUrlOf(postgres: PostgresServer, database: string): string {
+  const url = new URL(`postgres://${postgres.host}:${postgres.port}/${database}`);
+  url.username = postgres.user;
+  url.password = postgres.password;
+  return url.toString();
 }
 
 /** The last error or fatal line of the server's JSON log, as `msg: error`. */
