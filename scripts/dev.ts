@@ -4,10 +4,11 @@
 // API is ready, starts a Prometheus scraping them when one is installed, and prints where everything is.
 // Ctrl-C or SIGTERM stops everything it started; a child that dies stops the rest (exit 1).
 //
-// Environment given to it overrides its defaults and reaches the worker and the API. Two of them also
+// Environment given to it overrides its defaults and reaches the worker and the API. Three of them also
 // change what it starts: a non-local TEMPORAL_ADDRESS (a cluster, Temporal Cloud) starts no Temporal
-// server, and a STRIPE_API_URL (https://api.stripe.com for a real test account) starts no stripe-mock
-// and no fixture.
+// server, DEV_TEMPORAL=server starts the real Temporal server on Postgres (4 history shards, no Web UI)
+// instead of the dev server, and a STRIPE_API_URL (https://api.stripe.com for a real test account)
+// starts no stripe-mock and no fixture.
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, relative } from 'node:path';
@@ -33,6 +34,8 @@ import { checkPostgres, checkRedis, ensureDatabase, PreflightError } from './lib
 import { ChildExitedError, describeExit, Supervisor, waitForLine, watchAncestors } from './lib/processes';
 import { demoEvent, seedEvent } from './lib/seed';
 import { builtInFaults, type StripeFixture, startStripeFixture } from './lib/stripe-fixture';
+import { startTemporalPostgres, TemporalPostgresError } from './lib/temporal-postgres';
+import { visibilityDatabase } from './lib/temporal-postgres-config';
 
 const stripeMockPort = 12111;
 /** Signs the fixture's webhooks to the API when no STRIPE_WEBHOOK_SECRET is given. */
@@ -42,6 +45,10 @@ const temporalMetricsPort = 9233;
 const prometheusPort = 9090;
 const dataDir = join(projectRoot, '.data');
 const temporalDbFile = join(dataDir, 'temporal.db');
+/** DEV_TEMPORAL=server: the real server's databases (beside `boxoffice`, never compose's `temporal`). */
+const temporalServerDatabase = 'boxoffice_temporal';
+/** Its config and log. */
+const temporalServerDir = join(dataDir, 'temporal-server');
 const prometheusDir = join(dataDir, 'prometheus');
 const tsx = join(projectRoot, 'node_modules', '.bin', 'tsx');
 
@@ -91,6 +98,12 @@ process.on('SIGHUP', onSignal);
 process.on('exit', () => supervisor.killAllNow());
 // `kill <pid of npm>` reaches only npm's shell, not this process: notice and stop too.
 watchAncestors((why) => void stopEverything(0, `${why}: stopping`));
+
+/** DEV_TEMPORAL: the CLI's dev server (default) or the real server on Postgres. */
+function temporalKind(value: string | undefined): 'dev' | 'server' {
+  if (value === undefined || value === 'dev' || value === 'server') return value ?? 'dev';
+  throw new DevError(`DEV_TEMPORAL must be dev or server, got ${value}`);
+}
 
 function isLocal(address: string | undefined): boolean {
   if (!address) return true;
@@ -193,6 +206,7 @@ async function main(): Promise<void> {
   // The development values (scripts/lib/dev-env.ts), shared with the commands run beside this stack.
   const env = devEnvironment(given);
   const startTemporal = isLocal(given.TEMPORAL_ADDRESS);
+  const realTemporal = startTemporal && temporalKind(given.DEV_TEMPORAL) === 'server';
   const startStripeMock = !given.STRIPE_API_URL;
 
   let config: Config;
@@ -215,7 +229,7 @@ async function main(): Promise<void> {
     ...(startTemporal
       ? [
           { port: temporalPort, what: 'Temporal frontend' },
-          { port: uiPort, what: 'Temporal UI' },
+          ...(realTemporal ? [] : [{ port: uiPort, what: 'Temporal UI' }]),
           { port: temporalMetricsPort, what: "Temporal's metrics" },
         ]
       : []),
@@ -230,7 +244,7 @@ async function main(): Promise<void> {
   await prepareDatabase(config);
 
   // Resolving may build a tool with `go install` once; its progress shows here.
-  const temporalPath = startTemporal ? resolveTool(temporalCli, log) : undefined;
+  const temporalPath = startTemporal && !realTemporal ? resolveTool(temporalCli, log) : undefined;
   const stripeMockPath = startStripeMock ? resolveTool(stripeMock, log) : undefined;
 
   let connection: Connection | undefined;
@@ -269,7 +283,21 @@ async function main(): Promise<void> {
       },
     });
   }
-  if (temporalPath) {
+  if (realTemporal) {
+    // Waits until it answers with the namespace and search attributes registered; it persists in
+    // Postgres as the dev server does in .data/temporal.db.
+    await startTemporalPostgres({
+      supervisor,
+      log,
+      postgresUrl: config.databaseUrl,
+      databasePrefix: temporalServerDatabase,
+      reset: false,
+      ports: { frontend: temporalPort, metrics: temporalMetricsPort },
+      namespace: config.temporal.namespace,
+      dir: temporalServerDir,
+    });
+  }
+  if (startTemporal) {
     connection = await supervisor.watch(
       waitForTemporal(config.temporal.address, config.temporal.namespace, 60_000),
     );
@@ -326,9 +354,11 @@ async function main(): Promise<void> {
     `  API            ${apiUrl}   (ready: ${apiUrl}/readyz)`,
     `  API docs       ${apiUrl}/docs   (OpenAPI: ${apiUrl}/openapi.json)`,
     `  Web pages      ${apiUrl}/   (the demo event: ${apiUrl}/events/${demoEvent().id}; sign in: ${apiUrl}/sign-in)`,
-    startTemporal
-      ? `  Temporal UI    http://127.0.0.1:${uiPort}/namespaces/${config.temporal.namespace}/workflows`
-      : `  Temporal UI    (not started: using the Temporal at ${config.temporal.address})`,
+    realTemporal
+      ? '  Temporal UI    none with DEV_TEMPORAL=server (the dev server has it): use `temporal workflow list`'
+      : startTemporal
+        ? `  Temporal UI    http://127.0.0.1:${uiPort}/namespaces/${config.temporal.namespace}/workflows`
+        : `  Temporal UI    (not started: using the Temporal at ${config.temporal.address})`,
     `  Temporal       ${config.temporal.address}   namespace ${config.temporal.namespace}, task queues ${config.temporal.taskQueue} + ${config.temporal.paymentTaskQueue}`,
     ...(startStripeMock
       ? [
@@ -336,9 +366,14 @@ async function main(): Promise<void> {
           `                 fault cards: ${Object.keys(builtInFaults).join(', ')}; more: POST ${stripeFixture?.url}/__fixture/faults`,
         ]
       : [`  Stripe         ${config.stripe.apiUrl ?? 'https://api.stripe.com'}`]),
-    ...(startTemporal
-      ? [`  Temporal data  ${relative(projectRoot, temporalDbFile)} (delete it to start afresh)`]
-      : []),
+    ...(realTemporal
+      ? [
+          `  Temporal data  Postgres databases ${temporalServerDatabase} and ${visibilityDatabase(temporalServerDatabase)} (drop them to start afresh)`,
+          `                 the server's config and log: ${relative(projectRoot, temporalServerDir)}/`,
+        ]
+      : startTemporal
+        ? [`  Temporal data  ${relative(projectRoot, temporalDbFile)} (delete it to start afresh)`]
+        : []),
     `  Metrics        ${apiUrl}/metrics (API) · http://127.0.0.1:${config.workerMetricsPort}/metrics (worker, with the Temporal SDK's)`,
     ...(startTemporal
       ? [`                 http://127.0.0.1:${temporalMetricsPort}/metrics (Temporal server)`]
@@ -363,8 +398,9 @@ main().catch((error: unknown) => {
     void stopEverything(1, `${error.processName} ${describeExit(error.exit)}; stopping the rest`);
     return;
   }
-  const expected =
-    error instanceof DevError || error instanceof PreflightError || error instanceof ToolNotFoundError;
+  const expected = [DevError, PreflightError, TemporalPostgresError, ToolNotFoundError].some(
+    (kind) => error instanceof kind,
+  );
   for (const line of (expected ? (error as Error).message : String((error as Error).stack ?? error)).split(
     '\n',
   )) {

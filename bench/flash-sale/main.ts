@@ -1,6 +1,7 @@
 // Owns `npm run bench:flash-sale`: a flash sale through the whole stack, started by the benchmark itself.
-// HTTP load -> the API (its own process) -> Temporal dev server -> the worker (its own process) ->
-// Postgres, Redis and stripe-mock behind the payment fixture. Phases, all on one Temporal server:
+// HTTP load -> the API (its own process) -> Temporal (the dev server, or with --temporal server the real
+// one on Postgres) -> the worker (its own process) -> Postgres, Redis and stripe-mock behind the payment
+// fixture. Phases, all on one Temporal server:
 //   1. probe    the floor: minimal workflows (start + one no-op activity + complete), closed loop.
 //   2. burst    --burst-buyers holds at the same instant for --burst-seats seats (200 for 40): all answered
 //               201 or 409 within the wait budget?
@@ -22,17 +23,26 @@
 // Flags: --seats 2000 --buyers 10000 --concurrency 200 --hot-share 0.8 --burst-seats 40 --burst-buyers 200
 //        --payment-rate 20 --probes 500
 //        --steady-seconds 15 [--steady-rate N] --rejects 20000 --reject-concurrency 64
+//        [--temporal dev|server] [--temporal-shards 4]
 //        [--persist] [--sqlite-pragma journal_mode=wal ...] [--dynamic-config KEY=JSON ...]
 //        [--worker-options '{"maxCachedWorkflows":2000}'] [--temporal-gomaxprocs 1] --log-level warn
 //        [--observability off|on|both] [--profile DIR] --out flash-sale
 // --profile DIR: V8 CPU profiles of the API and the worker (node --cpu-prof) and, with Linux perf, samples of
 // the whole machine go into DIR; bench/results/<out>-profile.md says where each component's time went.
+// --temporal server: go.temporal.io/server (scripts/lib/binaries.ts builds it once) on the run's Postgres,
+// --temporal-shards history shards, its databases reset at the start (scripts/lib/temporal-postgres.ts);
+// --persist and --sqlite-pragma are the dev server's. Its backends' CPU is `temporal postgres`.
 // Env: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/boxoffice_bench_flash),
-//      BENCH_REDIS_URL (default redis://127.0.0.1:6379/14).
+//      BENCH_REDIS_URL (default redis://127.0.0.1:6379/14),
+//      BENCH_TEMPORAL_DB (--temporal server's databases <name> and <name>_visibility, default temporal_bench).
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mintToken } from '../../api/auth';
+import { ToolNotFoundError } from '../../scripts/lib/binaries';
+import { runCommand } from '../../scripts/lib/command';
+import { PreflightError } from '../../scripts/lib/preflight';
+import { TemporalPostgresError } from '../../scripts/lib/temporal-postgres';
 import { profileReport, startPerf } from '../lib/profile';
 import { machineLoad, resultsDir, writeResults } from '../lib/stats';
 import { burstPhase } from './burst';
@@ -113,7 +123,5 @@ async function main() {
   }
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`flash-sale: ${(error as Error).stack ?? String(error)}\n`);
-  process.exit(1);
-});
+// A missing tool, a service that does not answer or a server that does not start: one line.
+runCommand('flash-sale', main, { expected: [PreflightError, TemporalPostgresError, ToolNotFoundError] });

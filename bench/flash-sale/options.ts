@@ -2,11 +2,13 @@
 // as the results record them.
 import { parseArgs } from 'node:util';
 import { type ObservabilitySetting, observabilitySettings } from './observability';
+import { describeTemporal, type TemporalChoice } from './stack';
 
 const usage = `usage: npm run bench:flash-sale -- [--seats 2000] [--buyers 10000] [--concurrency 200]
   [--hot-share 0.8] [--burst-seats 40] [--burst-buyers 200]
   [--payment-rate 20] [--probes 500] [--steady-seconds 15] [--steady-rate N] [--rejects 20000]
-  [--reject-concurrency 64] [--persist] [--sqlite-pragma KEY=VALUE]... [--dynamic-config KEY=JSON]...
+  [--reject-concurrency 64] [--temporal dev|server] [--temporal-shards 4]
+  [--persist] [--sqlite-pragma KEY=VALUE]... [--dynamic-config KEY=JSON]...
   [--worker-options JSON] [--temporal-gomaxprocs N] [--log-level warn] [--observability off|on|both]
   [--profile DIR] [--out flash-sale]`;
 
@@ -33,6 +35,31 @@ function observability(value: string | undefined): ObservabilitySetting {
   return setting ?? refuse(`--observability must be ${observabilitySettings.join(', ')}, got ${value}`);
 }
 
+/**
+ * --temporal: the CLI's dev server (SQLite, one shard), or the real server on Postgres with
+ * --temporal-shards history shards. --persist and --sqlite-pragma are the dev server's own.
+ */
+function temporal(flags: {
+  temporal?: string;
+  'temporal-shards'?: string;
+  persist?: boolean;
+  'sqlite-pragma'?: string[];
+}): TemporalChoice {
+  if (flags.temporal === 'dev') {
+    if (flags['temporal-shards'] !== undefined) refuse('--temporal-shards needs --temporal server');
+    return { kind: 'dev', persist: Boolean(flags.persist) };
+  }
+  if (flags.temporal !== 'server') refuse(`--temporal must be dev or server, got ${flags.temporal}`);
+  if (flags.persist || flags['sqlite-pragma']?.length) {
+    refuse('--persist and --sqlite-pragma are for the dev server; --temporal server persists to Postgres');
+  }
+  const shards = Number(flags['temporal-shards'] ?? 4);
+  if (!Number.isInteger(shards) || shards < 1) {
+    refuse(`--temporal-shards must be a whole number >= 1, got ${flags['temporal-shards']}`);
+  }
+  return { kind: 'server', shards };
+}
+
 /** The flags, parsed: prints the usage and exits on --help (0) or a bad value (2). */
 export function parseOptions() {
   const { values: flags } = parseArgs({
@@ -49,6 +76,8 @@ export function parseOptions() {
       'steady-rate': { type: 'string' },
       rejects: { type: 'string', default: '20000' },
       'reject-concurrency': { type: 'string', default: '64' },
+      temporal: { type: 'string', default: 'dev' },
+      'temporal-shards': { type: 'string' },
       persist: { type: 'boolean', default: false },
       'sqlite-pragma': { type: 'string', multiple: true, default: [] },
       'dynamic-config': { type: 'string', multiple: true, default: [] },
@@ -65,6 +94,7 @@ export function parseOptions() {
     process.stdout.write(`${usage}\n`);
     process.exit(0);
   }
+  const temporalChoice = temporal(flags);
   const params = {
     seats: Math.floor(positive('seats', flags.seats)),
     buyers: Math.floor(positive('buyers', flags.buyers)),
@@ -80,13 +110,14 @@ export function parseOptions() {
       flags['steady-rate'] === undefined ? undefined : positive('steady-rate', flags['steady-rate']),
     rejects: Math.floor(positive('rejects', flags.rejects)),
     rejectConcurrency: Math.floor(positive('reject-concurrency', flags['reject-concurrency'])),
-    persistence: flags.persist ? 'sqlite file (--db-filename)' : 'in memory',
+    /** Which Temporal ran, e.g. 'dev server (in memory)' or 'Temporal server v1.29.1, Postgres, 4 shards'. */
+    temporal: describeTemporal(temporalChoice),
     sqlitePragmas: flags['sqlite-pragma'],
     dynamicConfig: flags['dynamic-config'],
     workerOptions: flags['worker-options']
       ? (JSON.parse(flags['worker-options']) as Record<string, unknown>)
       : {},
-    /** Go's GOMAXPROCS for the dev server (and stripe-mock); unset: one per CPU. */
+    /** Go's GOMAXPROCS for the Temporal server (and stripe-mock); unset: one per CPU. */
     temporalGomaxprocs: flags['temporal-gomaxprocs'],
     logLevel: flags['log-level'],
     /** Metrics and traces in the API and the worker: off, on, or both (every phase off, then on). */
@@ -95,7 +126,7 @@ export function parseOptions() {
     worker: 'separate process (tsx bench/lib/worker.ts)',
     api: 'separate process (tsx api/server.ts, @hono/node-server)',
   };
-  return { params, persist: flags.persist, profile: flags.profile, out: flags.out };
+  return { params, temporal: temporalChoice, profile: flags.profile, out: flags.out };
 }
 
 export type Options = ReturnType<typeof parseOptions>;

@@ -123,7 +123,7 @@ export function runLines(r: FlashSaleResult): string[] {
       `Node ${r.environment.node}`,
     '',
     `${p.seats} seats, ${p.buyers} buyers, ${p.concurrency} holds in flight; payment queue limited to ` +
-      `${p.paymentRate}/s. Temporal dev server ${p.persistence}` +
+      `${p.paymentRate}/s. Temporal: ${p.temporal}` +
       `${p.sqlitePragmas.length ? ` (pragmas ${p.sqlitePragmas.join(', ')})` : ''}` +
       `${p.dynamicConfig.length ? ` (dynamic config ${p.dynamicConfig.join(', ')})` : ''}` +
       `${p.temporalGomaxprocs ? ` (GOMAXPROCS=${p.temporalGomaxprocs})` : ''}; worker: ${p.worker}` +
@@ -273,11 +273,15 @@ export function report(r: FlashSaleResult, heading = '# Flash sale benchmark'): 
     `History of one confirmed checkout in the rush: ${JSON.stringify(r.rush.histories.checkout)}; in the ` +
       `steady phase: ${JSON.stringify(r.steady.history)}; of one probe: ${JSON.stringify(r.rush.histories.probe)}.`,
     '',
-    'CPU seconds per phase (postgres and redis-server count every user of the machine):',
+    `CPU seconds per phase (postgres and redis-server count every user of the machine${
+      names.includes('temporal postgres')
+        ? "; temporal postgres: the real Temporal server's own backends, its persistence, not in postgres"
+        : ''
+    }):`,
     '',
     markdownTable(['phase', ...names], cpuRows),
     '',
-    'CPU milliseconds per operation (total: the benchmark and its own children, without postgres/redis):',
+    'CPU milliseconds per operation (total: the benchmark and its own children, without postgres/redis (machine)):',
     '',
     markdownTable(['phase', ...names, 'total'], perOpRows),
     ...observedLines(r),

@@ -1,4 +1,5 @@
-// Owns the stacks a flash-sale run starts for itself: its database, the Temporal dev server, stripe-mock
+// Owns the stacks a flash-sale run starts for itself: its database, Temporal (the dev server, or the real
+// server on Postgres with --temporal server), stripe-mock
 // behind the payment fixture, and for each observability setting of the run (off, on, or both) a worker and
 // an API as separate processes, with the clients that reach them and the CPU sampler over them all; with
 // observability on, the receiver of their spans and the scraper of their metrics. stop() takes it all down
@@ -17,9 +18,10 @@ import { checkPostgres, checkRedis, ensureDatabase } from '../../scripts/lib/pre
 import { Supervisor } from '../../scripts/lib/processes';
 import { type StripeFixture, startStripeFixture } from '../../scripts/lib/stripe-fixture';
 import { startStripeMock } from '../../scripts/lib/stripe-mock';
+import { describeTemporalPostgres, startTemporalPostgres } from '../../scripts/lib/temporal-postgres';
 import { startTemporalServer, temporalDynamicConfig } from '../../scripts/lib/temporal-server';
 import { searchAttributeKeys } from '../../workflows/search-attributes';
-import { type CpuSample, childNamed, sampleCpu } from '../lib/cpu';
+import { type Claimed, type CpuSample, childNamed, sampleCpu } from '../lib/cpu';
 import { createHttpClient, type HttpClient, sleep } from '../lib/load';
 import type { probeWorkflow } from '../probe/workflow';
 import {
@@ -42,19 +44,30 @@ export type StackParams = Pick<
   | 'workerOptions'
   | 'sqlitePragmas'
   | 'dynamicConfig'
-  | 'persistence'
+  | 'temporal'
   | 'temporalGomaxprocs'
 >;
 
+/** Which Temporal a run starts: the CLI's dev server (in memory, or a SQLite file), or the real one. */
+export type TemporalChoice = { kind: 'dev'; persist: boolean } | { kind: 'server'; shards: number };
+
+/** The run's `temporal` param: what ran, as the report names it. */
+export function describeTemporal(choice: TemporalChoice): string {
+  if (choice.kind === 'server') return describeTemporalPostgres(choice.shards);
+  return `dev server (${choice.persist ? 'sqlite file (--db-filename)' : 'in memory'})`;
+}
+
 export interface StackOptions<P extends StackParams = Params> {
   params: P;
-  persist: boolean;
+  temporal: TemporalChoice;
   profile?: string;
 }
 
 const databaseUrl =
   process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/boxoffice_bench_flash';
 const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/14';
+/** The real server's databases (`<name>` and `<name>_visibility`), reset by every run that uses them. */
+const temporalDatabase = process.env.BENCH_TEMPORAL_DB ?? 'temporal_bench';
 const tsx = join(projectRoot, 'node_modules', '.bin', 'tsx');
 
 export const log = (line: string) => process.stderr.write(`[flash-sale] ${line}\n`);
@@ -143,13 +156,14 @@ export async function startStacks<P extends StackParams>(
   };
 
   try {
-    const dbDir = options.persist ? mkdtempSync(join(tmpdir(), 'boxoffice-bench-')) : undefined;
+    const persist = options.temporal.kind === 'dev' && options.temporal.persist;
+    const dbDir = persist ? mkdtempSync(join(tmpdir(), 'boxoffice-bench-')) : undefined;
     if (dbDir) cleanups.push(() => rmSync(dbDir, { recursive: true, force: true }));
-    log(`starting Temporal (${params.persistence}), stripe-mock and the payment fixture`);
-    // The dev server and stripe-mock inherit this process's environment (Node ignores GOMAXPROCS).
+    log(`starting Temporal (${params.temporal}), stripe-mock and the payment fixture`);
+    // Temporal and stripe-mock inherit this process's environment (Node ignores GOMAXPROCS).
     if (params.temporalGomaxprocs) process.env.GOMAXPROCS = params.temporalGomaxprocs;
     const [temporal, stripeMock] = await Promise.all([
-      startTemporal(params, dbDir && join(dbDir, 'temporal.db')),
+      startTemporal(options, supervisor, dbDir && join(dbDir, 'temporal.db')),
       startStripeMock({ log }),
     ]);
     cleanups.push(
@@ -173,7 +187,8 @@ export async function startStacks<P extends StackParams>(
       pool,
       fixture,
       temporalAddress: temporal.address,
-      temporalPid: childNamed('temporal'),
+      temporalPid: temporal.pid,
+      temporalClaims: options.temporal.kind === 'server' ? [temporalBackends] : [],
       stripeMockPid: childNamed('stripe-mock'),
       onStop: (cleanup) => cleanups.push(cleanup),
     };
@@ -196,8 +211,17 @@ interface Shared<P extends StackParams>
   options: StackOptions<P>;
   temporalAddress: string;
   temporalPid: number | undefined;
+  /** The real server's Postgres backends: its persistence, which the dev server does in its own process. */
+  temporalClaims: Claimed[];
   stripeMockPid: number | undefined;
 }
+
+/** Postgres backends connected (over TCP) to the real server's two databases. */
+const temporalBackends: Claimed = {
+  name: 'temporal postgres',
+  comm: 'postgres',
+  title: new RegExp(` ${temporalDatabase}(_visibility)? \\S+\\(\\d+\\)`),
+};
 
 const jwtSecret = 'bench-flash-sale-secret-0123456789';
 
@@ -281,15 +305,44 @@ async function startStack<P extends StackParams>(
     http,
     pool: shared.pool,
     fixture: shared.fixture,
-    cpu: () => sampleCpu(roots, ['postgres', 'redis-server']),
+    cpu: () => sampleCpu(roots, ['postgres', 'redis-server'], shared.temporalClaims),
     pids: roots,
     probeOnce,
     onStop: shared.onStop,
   };
 }
 
+/** The Temporal a run's stacks share: where it answers, its process (for the CPU it takes), its stop. */
+interface Temporal {
+  address: string;
+  pid: number | undefined;
+  teardown(): Promise<void>;
+}
+
+/** The real server on the run's Postgres, or the dev server; each with this run's dynamic config. */
+async function startTemporal<P extends StackParams>(
+  options: StackOptions<P>,
+  supervisor: Supervisor,
+  dbFilename: string | undefined,
+): Promise<Temporal> {
+  const { params } = options;
+  if (options.temporal.kind === 'server') {
+    return startTemporalPostgres({
+      supervisor,
+      log,
+      postgresUrl: databaseUrl,
+      databasePrefix: temporalDatabase,
+      shards: options.temporal.shards,
+      dynamicConfig: params.dynamicConfig,
+    });
+  }
+  const env = await startDevServer(params, dbFilename);
+  // The CLI is this process's child (the SDK starts it), named after its executable.
+  return { address: env.address, pid: childNamed('temporal'), teardown: () => env.teardown() };
+}
+
 /** The shared dev-server setup, plus this run's pragmas and dynamic config when asked for. */
-async function startTemporal(
+async function startDevServer(
   params: StackParams,
   dbFilename: string | undefined,
 ): Promise<TestWorkflowEnvironment> {

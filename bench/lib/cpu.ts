@@ -1,5 +1,6 @@
 // Owns "where did the CPU go": per-process CPU time from /proc (Linux), grouped by the benchmark's
-// children (each with its descendants, so tsx's node counts for the worker that launched it).
+// children (each with its descendants, so tsx's node counts for the worker that launched it), and by
+// the processes of a shared service that work for one of them (Postgres backends by their database).
 import { readdirSync, readFileSync } from 'node:fs';
 
 interface ProcInfo {
@@ -47,11 +48,40 @@ export type CpuSample = Record<string, number>;
 const sharedTicks = new WeakMap<CpuSample, Map<number, number>>();
 
 /**
+ * Processes of a shared service that one component owns, told apart by their title (/proc cmdline):
+ * the real Temporal server's Postgres backends show its database, `postgres: 15/main: postgres
+ * temporal_bench 127.0.0.1(41234) idle`. They count under `name`, not under the service.
+ */
+export interface Claimed {
+  name: string;
+  comm: string;
+  title: RegExp;
+}
+
+/** A sample's claims by name, and the CPU ticks of each claimed process with its claim's name. */
+const claimedTicks = new WeakMap<
+  CpuSample,
+  { names: string[]; pids: Map<number, { name: string; ticks: number }> }
+>();
+
+function titleOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+  } catch {
+    return '';
+  }
+}
+
+/**
  * CPU seconds used so far by this process ('bench'), each named child tree (`roots`: name -> pid) and,
  * machine-wide, by every process whose command is one of `shared` (e.g. postgres, redis-server:
- * other users of the machine count there too).
+ * other users of the machine count there too) and is not one of `claimed`.
  */
-export function sampleCpu(roots: Record<string, number | undefined>, shared: string[]): CpuSample {
+export function sampleCpu(
+  roots: Record<string, number | undefined>,
+  shared: string[],
+  claimed: Claimed[] = [],
+): CpuSample {
   const procs = readProcs();
   const children = new Map<number, number[]>();
   for (const proc of procs.values()) {
@@ -68,11 +98,20 @@ export function sampleCpu(roots: Record<string, number | undefined>, shared: str
   for (const [name, pid] of Object.entries(roots)) {
     if (pid !== undefined) sample[name] = treeTicks(pid) / ticksPerSecond;
   }
+  const perClaimed = new Map<number, { name: string; ticks: number }>();
+  for (const claim of claimed) sample[claim.name] = 0;
+  for (const proc of procs.values()) {
+    const claim = claimed.find((c) => c.comm === proc.comm && c.title.test(titleOf(proc.pid)));
+    if (!claim) continue;
+    perClaimed.set(proc.pid, { name: claim.name, ticks: proc.ticks });
+    sample[claim.name] = (sample[claim.name] ?? 0) + proc.ticks / ticksPerSecond;
+  }
+  claimedTicks.set(sample, { names: claimed.map((c) => c.name), pids: perClaimed });
   const perPid = new Map<number, number>();
   for (const comm of shared) {
     let ticks = 0;
     for (const proc of procs.values()) {
-      if (proc.comm !== comm) continue;
+      if (proc.comm !== comm || perClaimed.has(proc.pid)) continue;
       ticks += proc.ticks;
       perPid.set(proc.pid, proc.ticks);
       commOfShared.set(proc.pid, `${comm} (machine)`);
@@ -104,6 +143,18 @@ export function cpuSpent(before: CpuSample, after: CpuSample): CpuSample {
       if (name) byComm.set(name, (byComm.get(name) ?? 0) + (ticks - earlier) / ticksPerSecond);
     }
     for (const [name, seconds] of byComm) spent[name] = Math.round(seconds * 100) / 100;
+  }
+  // A claimed process counts from the first sample or its start, whichever came later; one that ended
+  // in between took its ticks with it (counted as nothing rather than as a negative).
+  const claimedBefore = claimedTicks.get(before);
+  const claimedAfter = claimedTicks.get(after);
+  if (claimedBefore && claimedAfter) {
+    const byName = new Map(claimedAfter.names.map((name) => [name, 0]));
+    for (const [pid, { name, ticks }] of claimedAfter.pids) {
+      const earlier = claimedBefore.pids.get(pid)?.ticks ?? 0;
+      byName.set(name, (byName.get(name) ?? 0) + (ticks - earlier) / ticksPerSecond);
+    }
+    for (const [name, seconds] of byName) spent[name] = Math.round(seconds * 100) / 100;
   }
   return spent;
 }

@@ -7,7 +7,7 @@
 // Env: BENCH_DATABASE_URL, BENCH_REDIS_URL (as bench:flash-sale).
 import { randomUUID } from 'node:crypto';
 import { mintToken } from '../../api/auth';
-import { log, startStacks } from '../flash-sale/stack';
+import { describeTemporal, log, startStacks, type TemporalChoice } from '../flash-sale/stack';
 import { gitCommit, machineLoad, writeResults } from '../lib/stats';
 import { analyse } from './analysis';
 import { parseOptions } from './options';
@@ -18,6 +18,7 @@ async function main() {
   const { params, out } = parseOptions();
   const run = randomUUID().slice(0, 8);
   const loadAtStart = machineLoad();
+  const temporal: TemporalChoice = { kind: 'dev', persist: false };
   const { stacks, stop } = await startStacks(
     {
       params: {
@@ -28,10 +29,10 @@ async function main() {
         workerOptions: {},
         sqlitePragmas: [],
         dynamicConfig: [],
-        persistence: 'in memory',
+        temporal: describeTemporal(temporal),
         temporalGomaxprocs: undefined,
       },
-      persist: false,
+      temporal,
     },
     `onsale-${run}`,
   );

@@ -1,4 +1,5 @@
-// Owns finding the Go-built tools Boxoffice runs beside itself (Temporal CLI, stripe-mock) without a
+// Owns finding the Go-built tools Boxoffice runs beside itself (Temporal CLI, stripe-mock, and for
+// `--temporal server` the Temporal server and its SQL schema tool) without a
 // browser or binary download: env override, PATH, project cache, then `go install` into that cache.
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, mkdirSync } from 'node:fs';
@@ -14,6 +15,11 @@ export interface Tool {
   envVar: string;
   /** `go install` target, pinned. */
   goPackage: string;
+  /**
+   * The file `go install` writes into the cache (its package's last path element), when it is not
+   * `name`. Only the cache is searched for it: a generic name such as `server` on PATH may be anything.
+   */
+  installedAs?: string;
 }
 
 export const temporalCli: Tool = {
@@ -27,6 +33,25 @@ export const stripeMock: Tool = {
   name: 'stripe-mock',
   envVar: 'STRIPE_MOCK_PATH',
   goPackage: 'github.com/stripe/stripe-mock@v0.203.0',
+};
+
+// The server's own module, not the CLI's dev server: Postgres persistence and several history shards, the
+// shape docker-compose runs (scripts/lib/temporal-postgres.ts). v1.29.1 builds with this machine's Go.
+export const temporalServerVersion = 'v1.29.1';
+
+export const temporalServer: Tool = {
+  name: 'temporal-server',
+  envVar: 'TEMPORAL_SERVER_PATH',
+  goPackage: `go.temporal.io/server/cmd/server@${temporalServerVersion}`,
+  installedAs: 'server',
+};
+
+/** Creates the server's databases and applies its schema (the `temporal-sql-tool` of its releases). */
+export const temporalSqlTool: Tool = {
+  name: 'temporal-sql-tool',
+  envVar: 'TEMPORAL_SQL_TOOL_PATH',
+  goPackage: `go.temporal.io/server/cmd/tools/sql@${temporalServerVersion}`,
+  installedAs: 'sql',
 };
 
 export class ToolNotFoundError extends Error {}
@@ -60,7 +85,7 @@ export function resolveTool(tool: Tool, log: (line: string) => void = () => {}):
   }
   const fromPath = onPath(tool.name);
   if (fromPath) return fromPath;
-  const cached = join(binCacheDir, tool.name);
+  const cached = join(binCacheDir, tool.installedAs ?? tool.name);
   if (isExecutable(cached)) return cached;
 
   const go = onPath('go') ?? (isExecutable('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : undefined);

@@ -56,6 +56,8 @@ interface Entry {
   /** Resolves when its output streams have closed too (all its output has been printed). */
   closed: Promise<void>;
   done: boolean;
+  /** Stopped on purpose by stop(): its exit is not a failure. */
+  stopping: boolean;
 }
 
 export class Supervisor {
@@ -121,11 +123,11 @@ export class Supervisor {
       child.once('close', () => resolve());
       child.once('error', () => resolve());
     });
-    const entry: Entry = { spec, child, process: handle, closed, done: false };
+    const entry: Entry = { spec, child, process: handle, closed, done: false, stopping: false };
     this.entries.push(entry);
     void exited.then((exit) => {
       entry.done = true;
-      if (this.stoppingFlag || this.failed) return;
+      if (this.stoppingFlag || this.failed || entry.stopping) return;
       this.failed = true;
       this.options.onUnexpectedExit?.(spec.name, exit);
       this.rejectFailure(new ChildExitedError(spec.name, exit));
@@ -139,6 +141,14 @@ export class Supervisor {
     for (const entry of [...this.entries].reverse()) {
       await this.stopEntry(entry);
     }
+  }
+
+  /** Stops one child as stopAll() would, before the rest; its exit is not reported as unexpected. */
+  async stop(handle: SupervisedProcess): Promise<void> {
+    const entry = this.entries.find((e) => e.process === handle);
+    if (!entry) return;
+    entry.stopping = true;
+    await this.stopEntry(entry);
   }
 
   /** Kills every remaining child group at once, synchronously: the last resort on process exit. */

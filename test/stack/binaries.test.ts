@@ -1,6 +1,6 @@
-// Checks the order in which the Temporal CLI and stripe-mock are found (env var, PATH, project cache,
-// then `go install`) and that a wrong setting fails with a sentence that says what to do, using fake
-// executables in temporary folders.
+// Checks the order in which the Temporal CLI and stripe-mock are found (env var, PATH, project cache
+// under the name `go install` gives the tool, then `go install`) and that a wrong setting fails with a
+// sentence that says what to do, using fake executables in temporary folders.
 import { randomUUID } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -65,6 +65,15 @@ describe('resolveTool', () => {
     delete process.env[tool.envVar];
     process.env.PATH = join(root, 'empty');
     expect(resolveTool(tool)).toBe(cachedCopy);
+  });
+
+  it('finds a tool in the cache under the name go install gives it, never that name on PATH', () => {
+    // The Temporal server installs as `server`: a `server` on PATH may be anything.
+    const installed: Tool = { ...tool, name: `${tool.name}-named`, installedAs: tool.name };
+    fakeExecutable(join(root, 'generic'), tool.name);
+    delete process.env[installed.envVar];
+    process.env.PATH = join(root, 'generic');
+    expect(resolveTool(installed)).toBe(cachedCopy);
   });
 
   it('names TEMPORAL_CLI_PATH when it points at nothing', () => {

@@ -1,6 +1,6 @@
 // Checks the dev stack's process supervisor with ordinary shell processes: output prefixed by name,
-// whole process groups stopped (grandchildren included), a stubborn child killed after its grace, and
-// a child that dies on its own reported by name.
+// whole process groups stopped (grandchildren included), one child stopped on its own, a stubborn child
+// killed after its grace, and a child that dies on its own reported by name.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -105,6 +105,26 @@ describe('Supervisor', () => {
     expect((error as Error).message).toBe('crasher exited with code 3');
     await supervisor.stopAll();
     expect(reported).toEqual([{ name: 'crasher', exit: { code: 3, signal: null } }]);
+  });
+
+  it('stops one child on request, before the rest, without calling its exit a failure', async () => {
+    const reported: string[] = [];
+    const supervisor = new Supervisor({
+      write: () => {},
+      color: false,
+      onUnexpectedExit: (name) => reported.push(name),
+    });
+    const server = supervisor.start({ name: 'server', command: 'sleep', args: ['30'] });
+    const other = supervisor.start({ name: 'other', command: 'sleep', args: ['30'] });
+    await supervisor.stop(server);
+    expect(isAlive(server.pid ?? 0)).toBe(false);
+    expect(supervisor.running()).toEqual([{ name: 'other', pid: other.pid }]);
+    const watched = await supervisor.watch(
+      new Promise((resolve) => setTimeout(() => resolve('still watching'), 200)),
+    );
+    expect(watched).toBe('still watching');
+    await supervisor.stopAll();
+    expect(reported).toEqual([]);
   });
 
   it('reports a command that cannot be started at all', async () => {
