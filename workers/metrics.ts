@@ -198,9 +198,10 @@ export function serveWorkerMetrics(options: {
 export async function startWorkerMetrics(
   config: Pick<Config, 'metricsEnabled' | 'workerMetricsPort' | 'temporal' | 'payments'>,
   log: Logger,
+  runtime: Pick<RuntimeOptions, 'logger'> = {},
 ): Promise<(WorkerMetrics & { server: MetricsServer }) | undefined> {
   if (!config.metricsEnabled) return undefined;
-  const temporalMetricsUrl = await installTemporalMetrics();
+  const temporalMetricsUrl = await installTemporalMetrics(runtime);
   const metrics = createWorkerMetrics({ config, registry: createMetricsRegistry({ processMetrics: true }) });
   const server = await serveWorkerMetrics({
     metrics,

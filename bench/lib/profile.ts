@@ -86,7 +86,7 @@ function perfProcesses(dir: string): { total: number; processes: Map<number, Per
     }
     process.samples += 1;
     add(process.dsos, dso);
-    add(process.symbols, `${dso} ${symbol || '[unknown]'}`);
+    add(process.symbols, `${dso} ${shortSymbol(symbol) || '[unknown]'}`);
     add(process.packages, dso.startsWith('[') || symbol === '' ? dso : goPackage(symbol));
   }
   return { total, processes };
@@ -113,26 +113,46 @@ function ownerOf(url: string, functionName: string): string {
   return path.startsWith(projectRoot) ? `boxoffice ${relative(projectRoot, path).split('/')[0]}/` : path;
 }
 
-/** A V8 profile's self time by owner and by function, as shares of its samples. */
-function v8Lines(file: string, limit: number): { owners: Line[]; functions: Line[]; seconds: number } {
+/** A V8 profile's busy time (all but idle) by owner and by function, as shares of the busy samples. */
+function v8Lines(
+  file: string,
+  limit: number,
+): { owners: Line[]; functions: Line[]; seconds: number; busyShare: number } {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
-  const total = profile.samples.length || 1;
   const owners = new Map<string, number>();
   const functions = new Map<string, number>();
+  let busy = 0;
   for (const node of profile.nodes) {
     const hits = node.hitCount ?? 0;
-    if (hits === 0) continue;
     const { functionName, url, lineNumber } = node.callFrame;
+    if (hits === 0 || (url === '' && functionName === '(idle)')) continue;
+    busy += hits;
     const owner = ownerOf(url, functionName);
     owners.set(owner, (owners.get(owner) ?? 0) + hits);
-    const name = url === '' ? owner : `${functionName || '(anonymous)'} (${owner}:${lineNumber + 1})`;
+    const name = capped(url === '' ? owner : `${functionName || '(anonymous)'} (${owner}:${lineNumber + 1})`);
     functions.set(name, (functions.get(name) ?? 0) + hits);
   }
   return {
-    owners: topShares(owners, total, limit),
-    functions: topShares(functions, total, limit),
+    owners: topShares(owners, busy, limit),
+    functions: topShares(functions, busy, limit),
     seconds: Math.round((profile.endTime - profile.startTime) / 1e5) / 10,
+    busyShare: Math.round((busy / (profile.samples.length || 1)) * 1000) / 10,
   };
+}
+
+/** A symbol short enough for a table: Rust's and C++'s nested generic arguments collapse to `<…>`. */
+function shortSymbol(symbol: string): string {
+  let short = symbol;
+  for (let before = ''; before !== short; ) {
+    before = short;
+    short = short.replace(/<[^<>]*>/g, '‹…›');
+  }
+  return capped(short.replaceAll('‹…›', '<…>'));
+}
+
+/** Long names (a RegExp's source, a mangled symbol) cut to what a table cell can show. */
+function capped(name: string): string {
+  return name.length > 160 ? `${name.slice(0, 157)}...` : name;
 }
 
 const table = (lines: Line[], heading: string) =>
@@ -183,8 +203,14 @@ export function profileReport(dir: string, pids: Record<string, number | undefin
     for (const file of files.filter((f) => f.endsWith('.cpuprofile') && f.split('.')[3] === String(pid))) {
       const v8 = v8Lines(join(dir, file), limit);
       const thread = file.split('.')[4] === '0' ? 'main thread' : `thread ${file.split('.')[4]}`;
+      // A thread that only loaded modules (tsx's loader) says nothing about the run.
+      if (v8.busyShare < 1) {
+        sections.push(`## ${name} (pid ${pid}): V8, ${thread}: busy ${v8.busyShare}% of ${v8.seconds} s`);
+        continue;
+      }
       sections.push(
-        `## ${name} (pid ${pid}): V8, ${thread}, ${v8.seconds} s profiled (\`${file}\`)`,
+        `## ${name} (pid ${pid}): V8, ${thread}: busy ${v8.busyShare}% of ${v8.seconds} s (\`${file}\`)`,
+        "Shares of the thread's busy time (idle left out).",
         table(v8.owners, 'self time in'),
         table(v8.functions, 'function (self time)'),
       );
