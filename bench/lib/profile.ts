@@ -105,7 +105,7 @@ interface CpuProfile {
 
 /** Where a V8 frame's code lives: a package, this project, Node itself, or V8's own work. */
 function ownerOf(url: string, functionName: string): string {
-  if (url === '') return functionName || '(native)';
+  if (url === '') return capped(functionName || '(native)');
   if (url.startsWith('node:')) return 'node internals';
   const path = url.replace(/^file:\/\//, '');
   const inPackage = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path);

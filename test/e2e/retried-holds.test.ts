@@ -8,9 +8,10 @@ import { startTestStack, type TestStack } from '../helpers/stack';
 import { uniqueTaskQueue } from '../helpers/temporal';
 
 describe('retried holds', () => {
+  type App = ReturnType<typeof createTestApp>;
   let stack: TestStack;
   /** The same API, starting reservations on a task queue no worker polls. */
-  let unserved: ReturnType<typeof createTestApp>;
+  let unserved: App;
   beforeAll(async () => {
     stack = await startTestStack('retried-holds');
     unserved = createTestApp({
@@ -29,13 +30,7 @@ describe('retried holds', () => {
     await stack.stop();
   });
 
-  async function post(
-    app: ReturnType<typeof createTestApp>,
-    path: string,
-    token: string,
-    body: unknown,
-    key: string,
-  ) {
+  async function post(app: App, path: string, token: string, body: unknown, key: string) {
     const response = await app.request(path, {
       method: 'POST',
       headers: { authorization: token, 'content-type': 'application/json', 'idempotency-key': key },
@@ -44,46 +39,40 @@ describe('retried holds', () => {
     return { status: response.status, body: await response.json() };
   }
 
-  it('answers a retry from Postgres while no worker has run the workflow, and refuses the key reused', async () => {
+  /** A buyer's first hold of `seatIds` through `app`, and `retry` to send the same key again. */
+  async function firstHold(app: App, seatIds: string[]) {
     const eventId = await stack.createEvent({ seats: 4 });
     const token = await bearer(`buyer-retry-${randomUUID().slice(0, 6)}`, 'buyer');
     const key = randomUUID();
     const path = `/v1/events/${eventId}/reservations`;
-    const first = await post(unserved, path, token, { seatIds: ['A-1-2', 'A-1-1'] }, key);
+    const first = await post(app, path, token, { seatIds }, key);
     expect(first.status, JSON.stringify(first.body)).toBe(201);
+    return { first, token, retry: (asked = seatIds) => post(app, path, token, { seatIds: asked }, key) };
+  }
 
-    const again = await post(unserved, path, token, { seatIds: ['A-1-2', 'A-1-1'] }, key);
+  it('answers a retry from Postgres while no worker has run the workflow, and refuses the key reused', async () => {
+    const { first, retry } = await firstHold(unserved, ['A-1-2', 'A-1-1']);
+    const again = await retry();
     expect(again.status, JSON.stringify(again.body)).toBe(201);
     expect(again.body).toEqual(first.body);
 
-    const reused = await post(unserved, path, token, { seatIds: ['A-1-3'] }, key);
+    const reused = await retry(['A-1-3']);
     expect(reused.status).toBe(422);
     expect(reused.body.code).toBe('IDEMPOTENCY_KEY_REUSED');
     await stack.temporal.client.workflow.getHandle(first.body.id).terminate('test over');
   });
 
   it('answers a retry the same way once the worker has run the first task, which adds only the timer', async () => {
-    const eventId = await stack.createEvent({ seats: 4 });
-    const token = await bearer(`buyer-served-${randomUUID().slice(0, 6)}`, 'buyer');
-    const key = randomUUID();
-    const path = `/v1/events/${eventId}/reservations`;
-    const first = await post(stack.app, path, token, { seatIds: ['A-1-1'] }, key);
-    expect(first.status).toBe(201);
+    const { first, retry } = await firstHold(stack.app, ['A-1-1']);
     const handle = stack.temporal.client.workflow.getHandle(first.body.id);
     await handle.query(statusQuery);
     // The fast path's guard (untouchedHistoryLength): more events here and every retry queries again.
     expect((await handle.describe()).historyLength).toBe(5);
-    const again = await post(stack.app, path, token, { seatIds: ['A-1-1'] }, key);
-    expect(again.body).toEqual(first.body);
+    expect((await retry()).body).toEqual(first.body);
   });
 
   it('leaves a retry after a declined payment to the workflow, which knows the attempt', async () => {
-    const eventId = await stack.createEvent({ seats: 4 });
-    const token = await bearer(`buyer-declined-${randomUUID().slice(0, 6)}`, 'buyer');
-    const key = randomUUID();
-    const path = `/v1/events/${eventId}/reservations`;
-    const first = await post(stack.app, path, token, { seatIds: ['A-1-1'] }, key);
-    expect(first.status).toBe(201);
+    const { first, token, retry } = await firstHold(stack.app, ['A-1-1']);
     const declined = await post(
       stack.app,
       `/v1/reservations/${first.body.id}/confirm`,
@@ -93,7 +82,7 @@ describe('retried holds', () => {
     );
     expect(declined.status).toBe(402);
 
-    const again = await post(stack.app, path, token, { seatIds: ['A-1-1'] }, key);
+    const again = await retry();
     expect(again.status).toBe(201);
     expect(again.body).toMatchObject({ id: first.body.id, status: 'HELD', payment: { attempts: 1 } });
   });
