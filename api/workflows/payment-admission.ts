@@ -7,18 +7,47 @@ import type { Config } from '../../src/platform/config';
 
 /** Of the budget, the share a queued confirm may spend waiting for its turn at the payment limit. */
 const queueShareOfBudget = 0.8;
+/** What a slow confirm leaves of the limit on confirms in flight (at most once per target time). */
+const decrease = 0.75;
 
-export function createPaymentAdmission(config: Pick<Config, 'apiWaitMs' | 'payments'>) {
+/**
+ * The limit on confirms in flight starts at what the payment limit charges within the budget, and
+ * adapts to what the checkout actually answers (additive increase, multiplicative decrease): a confirm
+ * answered later than the budget's share shrinks it, a prompt one grows it back by 1/limit. When the
+ * workflows behind the payments are slower than the payment limit (a saturated worker or Temporal), the
+ * limit follows them down, so their buyers hear 503 at once instead of 202 after the budget.
+ */
+export function createPaymentAdmission(
+  config: Pick<Config, 'apiWaitMs' | 'payments'>,
+  now: () => number = Date.now,
+) {
   const rate = config.payments.rateLimitPerSecond;
-  const capacity = Math.max(1, Math.floor(rate * (config.apiWaitMs / 1000) * queueShareOfBudget));
+  const maxCapacity = Math.max(1, Math.floor(rate * (config.apiWaitMs / 1000) * queueShareOfBudget));
+  const targetMs = config.apiWaitMs * queueShareOfBudget;
+  let capacity = maxCapacity;
+  let lastDecreaseMs = Number.NEGATIVE_INFINITY;
   let inFlight = 0;
+
+  function settled(startedMs: number): void {
+    inFlight--;
+    const at = now();
+    if (at - startedMs <= targetMs) {
+      capacity = Math.min(maxCapacity, capacity + 1 / capacity);
+    } else if (at - lastDecreaseMs >= targetMs) {
+      // Once per target time: the confirms in flight together were all slow for one reason.
+      capacity = Math.max(1, capacity * decrease);
+      lastDecreaseMs = at;
+    }
+  }
+
   return {
     /** Confirms this process has sent and not yet heard back about. */
     inFlight: () => inFlight,
-    capacity,
+    /** How many confirms may be in flight now. */
+    capacity: () => Math.floor(capacity),
     /** Runs `confirm` if the payment queue can take it within the budget; SERVICE_UNAVAILABLE if not. */
     admit<T>(confirm: () => Promise<T>): Promise<T> {
-      if (inFlight >= capacity) {
+      if (inFlight >= Math.floor(capacity)) {
         const retryAfterSeconds = Math.max(1, Math.ceil(inFlight / rate));
         return Promise.reject(
           new DomainError(
@@ -29,11 +58,12 @@ export function createPaymentAdmission(config: Pick<Config, 'apiWaitMs' | 'payme
         );
       }
       inFlight++;
+      const startedMs = now();
       const running = confirm();
       // The update goes on after the budget: the slot is freed when the workflow has answered.
       running.then(
-        () => inFlight--,
-        () => inFlight--,
+        () => settled(startedMs),
+        () => settled(startedMs),
       );
       return running;
     },

@@ -332,8 +332,8 @@ export function createCheckout({ temporal, config, pool, holds }: CheckoutDeps) 
       return withinBudget(confirmed, config.apiWaitMs);
     },
 
-    /** Confirms in flight over what payments serve within the wait budget (the checkout's health). */
-    paymentLoad: () => admission.inFlight() / admission.capacity,
+    /** Confirms in flight over the limit on them (payment-admission.ts): the checkout's health. */
+    paymentLoad: () => admission.inFlight() / admission.capacity(),
 
     /** Gives the seats back; cancelling a cancelled or expired reservation again is fine. */
     async cancel(reservationId: string): Promise<Settled<ReservationView>> {

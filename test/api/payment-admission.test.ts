@@ -11,7 +11,7 @@ describe('payment admission', () => {
 
   it('admits what the payment limit serves within the budget, then refuses with Retry-After', async () => {
     const admission = createPaymentAdmission(config);
-    expect(admission.capacity).toBe(8);
+    expect(admission.capacity()).toBe(8);
     const releases: (() => void)[] = [];
     const admitted = Array.from({ length: 8 }, () =>
       admission.admit(() => new Promise<void>((resolve) => releases.push(resolve))),
@@ -26,6 +26,38 @@ describe('payment admission', () => {
     await Promise.all(admitted);
     expect(admission.inFlight()).toBe(0);
     expect(await admission.admit(async () => 'charged')).toBe('charged');
+  });
+
+  it('shrinks the limit when confirms answer later than the budget allows, and grows it back when they are prompt', async () => {
+    let nowMs = 0;
+    const admission = createPaymentAdmission(config, () => nowMs);
+    /** Sends a confirm; the function it returns answers it (then its slot is freed and the limit moved). */
+    const send = () => {
+      let release = () => {};
+      const running = admission.admit(() => new Promise<void>((resolve) => (release = resolve)));
+      return async () => {
+        release();
+        await running;
+        await new Promise((resolve) => setImmediate(resolve));
+      };
+    };
+    // 1.6 s is the budget's share (80% of 2 s): slower answers mean the checkout is saturated. Two slow
+    // answers at once are one saturation: the limit shrinks once.
+    const [first, second] = [send(), send()];
+    nowMs += 1900;
+    await first();
+    await second();
+    expect(admission.capacity()).toBe(6);
+    const third = send();
+    nowMs += 1700;
+    await third();
+    expect(admission.capacity()).toBe(4);
+    for (let i = 0; i < 40; i++) {
+      const prompt = send();
+      nowMs += 100;
+      await prompt();
+    }
+    expect(admission.capacity()).toBe(8);
   });
 
   it('frees the slot of a confirm that failed', async () => {
