@@ -48,7 +48,8 @@ export function createPaymentAdmission(
     /** Runs `confirm` if the payment queue can take it within the budget; SERVICE_UNAVAILABLE if not. */
     admit<T>(confirm: () => Promise<T>): Promise<T> {
       if (inFlight >= Math.floor(capacity)) {
-        const retryAfterSeconds = Math.max(1, Math.ceil(inFlight / rate));
+        // How long what is in flight takes to answer at the limit (inFlight / rate, at the full limit).
+        const retryAfterSeconds = Math.max(1, Math.ceil(((targetMs / 1000) * inFlight) / capacity));
         return Promise.reject(
           new DomainError(
             'SERVICE_UNAVAILABLE',
