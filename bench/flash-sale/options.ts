@@ -10,7 +10,7 @@ const usage = `usage: npm run bench:flash-sale -- [--seats 2000] [--buyers 10000
   [--reject-concurrency 64] [--temporal dev|server] [--temporal-shards 4]
   [--persist] [--sqlite-pragma KEY=VALUE]... [--dynamic-config KEY=JSON]...
   [--worker-options JSON] [--temporal-gomaxprocs N] [--log-level warn] [--observability off|on|both]
-  [--profile DIR] [--out flash-sale]`;
+  [--processes N] [--profile DIR] [--out flash-sale]`;
 
 function refuse(problem: string): never {
   process.stderr.write(`${problem}\n${usage}\n`);
@@ -85,6 +85,7 @@ export function parseOptions() {
       'temporal-gomaxprocs': { type: 'string' },
       'log-level': { type: 'string', default: 'warn' },
       observability: { type: 'string', default: 'off' },
+      processes: { type: 'string', default: '1' },
       profile: { type: 'string' },
       out: { type: 'string', default: 'flash-sale' },
       help: { type: 'boolean', default: false },
@@ -95,6 +96,8 @@ export function parseOptions() {
     process.exit(0);
   }
   const temporalChoice = temporal(flags);
+  const processes = Math.floor(positive('processes', flags.processes));
+  if (processes > 1 && flags.observability !== 'off') refuse('--processes above 1 needs --observability off');
   const params = {
     seats: Math.floor(positive('seats', flags.seats)),
     buyers: Math.floor(positive('buyers', flags.buyers)),
@@ -122,9 +125,11 @@ export function parseOptions() {
     logLevel: flags['log-level'],
     /** Metrics and traces in the API and the worker: off, on, or both (every phase off, then on). */
     observability: observability(flags.observability),
+    /** APIs and workers, as many of each: the client spreads its requests over the APIs in turn. */
+    processes,
     // The probe workflow and activity are bench code: only the bench's worker registers them.
-    worker: 'separate process (tsx bench/lib/worker.ts)',
-    api: 'separate process (tsx api/server.ts, @hono/node-server)',
+    worker: `${processes === 1 ? 'separate process' : `${processes} processes on one task queue`} (tsx bench/lib/worker.ts)`,
+    api: `${processes === 1 ? 'separate process' : `${processes} processes, requests spread in turn`} (tsx api/server.ts, @hono/node-server)`,
   };
   return { params, temporal: temporalChoice, profile: flags.profile, out: flags.out };
 }

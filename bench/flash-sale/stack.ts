@@ -46,6 +46,7 @@ export type StackParams = Pick<
   | 'dynamicConfig'
   | 'temporal'
   | 'temporalGomaxprocs'
+  | 'processes'
 >;
 
 /** Which Temporal a run starts: the CLI's dev server (in memory, or a SQLite file), or the real one. */
@@ -235,7 +236,10 @@ async function startStack<P extends StackParams>(
   const { params } = options;
   const run = `${shared.run}-${observability}`;
   const taskQueue = `bench-flash-${run}`;
-  const [apiPort, workerMetricsPort] = await Promise.all([freePort(), freePort()]);
+  const [workerMetricsPort, ...apiPorts] = await Promise.all([
+    freePort(),
+    ...Array.from({ length: params.processes }, () => freePort()),
+  ]);
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     DATABASE_URL: databaseUrl,
@@ -247,36 +251,39 @@ async function startStack<P extends StackParams>(
     STRIPE_SECRET_KEY: 'sk_test_bench',
     STRIPE_API_URL: shared.fixture.url,
     PAYMENT_RATE_LIMIT_PER_SECOND: String(params.paymentRate),
-    PORT: String(apiPort),
     LOG_LEVEL: params.logLevel,
     ...observabilityEnv(observability, observer && { otlpUrl: observer.otlpUrl, workerMetricsPort }),
   };
-  // The bench's own worker: the production setup plus the probe workflow and activity.
-  const worker = supervisor.start({
-    name: `worker-${observability}`,
-    ...entryPoint('bench/lib/worker.ts', options.profile),
-    env: { ...env, BENCH_WORKER_OPTIONS: JSON.stringify(params.workerOptions) },
-    cwd: projectRoot,
-    stopGraceMs: 15_000,
+  // With --processes N, N of each: the workers share the task queues, the APIs Redis and Postgres.
+  const roots: Record<string, number | undefined> = { temporal: shared.temporalPid };
+  const clients: HttpClient[] = [];
+  apiPorts.forEach((port, index) => {
+    const suffix = index === 0 ? '' : ` ${index + 1}`;
+    // The bench's own worker: the production setup plus the probe workflow and activity.
+    const worker = supervisor.start({
+      name: `worker-${observability}${suffix.replace(' ', '-')}`,
+      ...entryPoint('bench/lib/worker.ts', options.profile),
+      env: { ...env, BENCH_WORKER_OPTIONS: JSON.stringify(params.workerOptions) },
+      cwd: projectRoot,
+      stopGraceMs: 15_000,
+    });
+    const api = supervisor.start({
+      name: `api-${observability}${suffix.replace(' ', '-')}`,
+      ...entryPoint('api/server.ts', options.profile),
+      env: { ...env, PORT: String(port) },
+      cwd: projectRoot,
+      stopGraceMs: 10_000,
+    });
+    roots[`worker${suffix}`] = worker.pid;
+    roots[`api${suffix}`] = api.pid;
+    clients.push(createHttpClient(`http://127.0.0.1:${port}`, params.concurrency + params.seats + 16));
   });
-  const api = supervisor.start({
-    name: `api-${observability}`,
-    ...entryPoint('api/server.ts', options.profile),
-    env,
-    cwd: projectRoot,
-    stopGraceMs: 10_000,
-  });
+  roots['stripe-mock'] = shared.stripeMockPid;
   observer?.scrape({
-    api: `http://127.0.0.1:${apiPort}/metrics`,
+    api: `http://127.0.0.1:${apiPorts[0]}/metrics`,
     worker: `http://127.0.0.1:${workerMetricsPort}/metrics`,
   });
-  const roots = {
-    temporal: shared.temporalPid,
-    worker: worker.pid,
-    api: api.pid,
-    'stripe-mock': shared.stripeMockPid,
-  };
-  const http = createHttpClient(`http://127.0.0.1:${apiPort}`, params.concurrency + params.seats + 16);
+  const http = inTurns(clients);
   shared.onStop(() => http.close());
 
   const probeOnce = (id: string) =>
@@ -289,8 +296,10 @@ async function startStack<P extends StackParams>(
   await supervisor.watch(
     Promise.all([
       waitFor('worker', 120_000, () => probeOnce(`probe-${run}-ready-${randomUUID()}`)),
-      waitFor('API', 120_000, async () =>
-        (await http.call('GET', '/healthz')).status === 200 ? true : undefined,
+      ...clients.map((api) =>
+        waitFor('API', 120_000, async () =>
+          (await api.call('GET', '/healthz')).status === 200 ? true : undefined,
+        ),
       ),
     ]),
   );
@@ -339,6 +348,21 @@ async function startTemporal<P extends StackParams>(
   const env = await startDevServer(params, dbFilename);
   // The CLI is this process's child (the SDK starts it), named after its executable.
   return { address: env.address, pid: childNamed('temporal'), teardown: () => env.teardown() };
+}
+
+/** One client over several APIs: each call goes to the next one in turn. */
+function inTurns(clients: HttpClient[]): HttpClient {
+  let next = 0;
+  return {
+    call(method, path, options) {
+      const client = clients[next % clients.length] as HttpClient;
+      next += 1;
+      return client.call(method, path, options);
+    },
+    close() {
+      for (const client of clients) client.close();
+    },
+  };
 }
 
 /** The shared dev-server setup, plus this run's pragmas and dynamic config when asked for. */

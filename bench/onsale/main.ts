@@ -31,6 +31,7 @@ async function main() {
         dynamicConfig: [],
         temporal: describeTemporal(temporal),
         temporalGomaxprocs: undefined,
+        processes: 1,
       },
       temporal,
     },
