@@ -2,7 +2,7 @@
 // faults around each, the reconciliation's discrepancies, the buyers' outcomes; as bench/results JSON and
 // markdown, and the verdict (green only with zero violations, zero discrepancies, every workflow ended).
 import type { ReconcileReport } from '../../src/finance/reconcile';
-import { gitCommit, type MachineLoad, machineLoad, markdownTable } from '../lib/stats';
+import { gitCommit, type MachineLoad, markdownTable, runEnvironment } from '../lib/stats';
 import type { Sale } from './buyers';
 import { type Injection, injectedCounts } from './faults';
 import { type InvariantId, type InvariantReport, invariantNames } from './invariants';
@@ -71,19 +71,13 @@ export function chaosResult(facts: RunFacts) {
     !reconcileError &&
     discrepancies.length === 0 &&
     settled.stillRunning.count === 0;
-  const loadAtEnd = machineLoad();
   return {
     benchmark: 'chaos',
     run: facts.run,
     generatedAt: new Date().toISOString(),
     commit: gitCommit(),
     green,
-    environment: {
-      cpus: facts.loadAtStart.cpus,
-      node: process.version,
-      loadAverageAtStart: facts.loadAtStart.loadavg,
-      loadAverageAtEnd: loadAtEnd.loadavg,
-    },
+    environment: runEnvironment(facts.loadAtStart),
     params,
     seconds: { sale: Math.round(facts.saleMs / 1000), total: Math.round(facts.totalMs / 1000) },
     faults: injectedCounts(facts.injections, params),

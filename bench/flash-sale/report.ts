@@ -4,9 +4,9 @@ import {
   gitCommit,
   type Latency,
   type MachineLoad,
-  machineLoad,
   markdownTable,
   perSecond,
+  runEnvironment,
 } from '../lib/stats';
 import type { burstPhase } from './burst';
 import { type Invariants, invariantTargets } from './invariants';
@@ -51,18 +51,12 @@ export function flashSaleResult(
       (cpuPerOp(rush.cpuSeconds, Math.max(rush.winners, 1)) / cpuPerOp(probe.cpuSeconds, probe.workflows)) *
         100,
     ) / 100;
-  const loadAtEnd = machineLoad();
   return {
     benchmark: 'flash-sale',
     run,
     generatedAt: new Date().toISOString(),
     commit: gitCommit(),
-    environment: {
-      cpus: loadAtStart.cpus,
-      node: process.version,
-      loadAverageAtStart: loadAtStart.loadavg,
-      loadAverageAtEnd: loadAtEnd.loadavg,
-    },
+    environment: runEnvironment(loadAtStart),
     params,
     observability,
     probe,

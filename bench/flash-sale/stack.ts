@@ -258,24 +258,25 @@ async function startStack<P extends StackParams>(
   const roots: Record<string, number | undefined> = { temporal: shared.temporalPid };
   const clients: HttpClient[] = [];
   apiPorts.forEach((port, index) => {
-    const suffix = index === 0 ? '' : ` ${index + 1}`;
+    // The first of each keeps its plain name; the others are numbered from 2.
+    const number = index === 0 ? '' : String(index + 1);
     // The bench's own worker: the production setup plus the probe workflow and activity.
     const worker = supervisor.start({
-      name: `worker-${observability}${suffix.replace(' ', '-')}`,
+      name: `worker-${observability}${number && `-${number}`}`,
       ...entryPoint('bench/lib/worker.ts', options.profile),
       env: { ...env, BENCH_WORKER_OPTIONS: JSON.stringify(params.workerOptions) },
       cwd: projectRoot,
       stopGraceMs: 15_000,
     });
     const api = supervisor.start({
-      name: `api-${observability}${suffix.replace(' ', '-')}`,
+      name: `api-${observability}${number && `-${number}`}`,
       ...entryPoint('api/server.ts', options.profile),
       env: { ...env, PORT: String(port) },
       cwd: projectRoot,
       stopGraceMs: 10_000,
     });
-    roots[`worker${suffix}`] = worker.pid;
-    roots[`api${suffix}`] = api.pid;
+    roots[`worker${number && ` ${number}`}`] = worker.pid;
+    roots[`api${number && ` ${number}`}`] = api.pid;
     clients.push(createHttpClient(`http://127.0.0.1:${port}`, params.concurrency + params.seats + 16));
   });
   roots['stripe-mock'] = shared.stripeMockPid;

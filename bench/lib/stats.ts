@@ -45,6 +45,24 @@ export function machineLoad(): MachineLoad {
   return { cpus: cpus().length, loadavg: [one ?? 0, five ?? 0, fifteen ?? 0] };
 }
 
+/** Where a run ran, for its results: the machine, Node, and the load average at its start and end. */
+export interface RunEnvironment {
+  cpus: number;
+  node: string;
+  loadAverageAtStart: number[];
+  loadAverageAtEnd: number[];
+}
+
+/** The run's environment, read at its end (`loadAtStart` was read when it began). */
+export function runEnvironment(loadAtStart: MachineLoad): RunEnvironment {
+  return {
+    cpus: loadAtStart.cpus,
+    node: process.version,
+    loadAverageAtStart: loadAtStart.loadavg,
+    loadAverageAtEnd: machineLoad().loadavg,
+  };
+}
+
 export function gitCommit(): string | undefined {
   const git = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: projectRoot, encoding: 'utf8' });
   return git.status === 0 ? git.stdout.trim() : undefined;

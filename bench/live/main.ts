@@ -26,7 +26,7 @@ import { createPool } from '../../src/platform/db';
 import { createLogger } from '../../src/platform/logger';
 import { createRedis } from '../../src/platform/redis';
 import { createStripe } from '../../src/platform/stripe';
-import { gitCommit, machineLoad, perSecond, writeResults } from '../lib/stats';
+import { gitCommit, machineLoad, perSecond, runEnvironment, writeResults } from '../lib/stats';
 import type { FromClients, ToClients } from './client-process';
 import { mergeTallies } from './clients';
 import type { FromDriver, ToDriver } from './driver-process';
@@ -189,12 +189,7 @@ async function main() {
       benchmark: 'live',
       generatedAt: new Date().toISOString(),
       commit: gitCommit(),
-      environment: {
-        cpus: loadAtStart.cpus,
-        node: process.version,
-        loadAverageAtStart: loadAtStart.loadavg,
-        loadAverageAtEnd: machineLoad().loadavg,
-      },
+      environment: runEnvironment(loadAtStart),
       params: {
         clients: params.clients,
         clientProcesses: params.clientProcesses,

@@ -1,5 +1,5 @@
 // Owns the live benchmark's results: the record bench/results/<out>.json keeps and the markdown people read.
-import type { Latency } from '../lib/stats';
+import type { Latency, RunEnvironment } from '../lib/stats';
 import { markdownTable } from '../lib/stats';
 import type { Verdict } from './clients';
 
@@ -12,7 +12,7 @@ export interface LiveResult {
   benchmark: 'live';
   generatedAt: string;
   commit?: string;
-  environment: { cpus: number; node: string; loadAverageAtStart: number[]; loadAverageAtEnd: number[] };
+  environment: RunEnvironment;
   params: { clients: number; clientProcesses: number; rate: number; transitions: number; seats: number };
   connect: { ms: number };
   drive: { transitions: number; failures: number; windowMs: number; perSecond: number };

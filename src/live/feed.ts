@@ -40,6 +40,16 @@ interface Channel {
   batch?: NodeJS.Immediate;
 }
 
+/** An unsubscribe a listener may call any number of times: only the first releases anything. */
+export function releasedOnce(release: () => void): () => void {
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    release();
+  };
+}
+
 export function createLiveFeed(deps: { redis: Redis; log: Logger }): LiveFeed {
   const channels = new Map<string, Channel>();
   let subscriber: Redis | undefined;
@@ -123,12 +133,7 @@ export function createLiveFeed(deps: { redis: Redis; log: Logger }): LiveFeed {
         release(eventId, joined, listener);
         throw error;
       }
-      let stopped = false;
-      return () => {
-        if (stopped) return;
-        stopped = true;
-        release(eventId, joined, listener);
-      };
+      return releasedOnce(() => release(eventId, joined, listener));
     },
 
     stats() {

@@ -4,7 +4,7 @@
 // event's listeners only when the view changed.
 import type { LiveMessage } from '../inventory/seat-map';
 import type { Logger } from '../platform/logger';
-import type { LiveFeed } from './feed';
+import { type LiveFeed, releasedOnce } from './feed';
 
 export interface ViewFeed<V> {
   /** Calls `listener` with the event's view each time it changes; resolves to the function that stops it. */
@@ -107,12 +107,7 @@ export function createViewFeed<V>(options: ViewFeedOptions<V>): ViewFeed<V> {
         joined.listeners.delete(listener);
         throw error;
       }
-      let stopped = false;
-      return () => {
-        if (stopped) return;
-        stopped = true;
-        release(eventId, joined, listener);
-      };
+      return releasedOnce(() => release(eventId, joined, listener));
     },
 
     stats() {

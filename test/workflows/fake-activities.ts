@@ -90,13 +90,17 @@ export function createFakeActivities(overrides: Partial<FakeScript> = {}) {
         const { id, eventId, buyerId, status, amount, currency } = view;
         // No fingerprint: a retried POST is answered by the workflow, which these suites steer.
         const row = {
-          ...{ id, eventId, buyerId, status, amount, currency, expiresAt: view.expiresAt ?? null },
-          ...{
-            seatIds: view.seats.map((seat) => seat.id),
-            orderId: null,
-            reason: null,
-            requestFingerprint: null,
-          },
+          id,
+          eventId,
+          buyerId,
+          status,
+          amount,
+          currency,
+          expiresAt: view.expiresAt ?? null,
+          seatIds: view.seats.map((seat) => seat.id),
+          orderId: null,
+          reason: null,
+          requestFingerprint: null,
         };
         return { kind: 'recorded', ended: terminalStatuses.includes(status), row };
       }
